@@ -1,0 +1,1 @@
+"""The wire edge: the only package that knows Tencent JSON, headers and HTTP."""

@@ -1,0 +1,366 @@
+"""The ASGI app: API 3.0 endpoint as a chain of named steps, plus health, results and catalogue routes.
+
+REQUEST_CHAIN runs in order; any step may raise a TencentError, which ``envelope`` serialises.
+The job slot taken by ``acquire_job_slot`` is released exactly once whatever happens next.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from restyle import errors
+from restyle.accounts.store import KeyRecord
+from restyle.api import envelope, provider, shapes, signing
+from restyle.limiters import Lease
+from restyle.service import Service
+
+log = logging.getLogger("restyle.api")
+
+ACTION = "ImageToImage"
+VERSION = "2022-12-29"
+V1_COMMON = {
+    "Action",
+    "Version",
+    "Region",
+    "Timestamp",
+    "Nonce",
+    "SecretId",
+    "Signature",
+    "SignatureMethod",
+    "RequestClient",
+    "Language",
+    "Token",
+}
+_HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+
+
+@dataclass
+class Call:
+    """One API call as it moves through the chain."""
+
+    request: Request
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    started: float = field(default_factory=time.perf_counter)
+    body: bytes = b""
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    v1: dict[str, str] | None = None  # legacy v1 parameters (form body or query)
+    action: str = ""
+    key: KeyRecord | None = None
+    lease: Lease | None = None
+    params: shapes.ImageToImageRequest | None = None
+    reply: dict[str, Any] | None = None
+    style: str | None = None
+
+
+Step = Callable[[Call, Service], Awaitable[None]]
+
+
+# --- chain steps ----------------------------------------------------------------------------------
+async def limit_body(call: Call, service: Service) -> None:
+    """Read the body (POST) or query (GET) within the size and time limits."""
+    s = service.settings
+    req = call.request
+    call.headers = {k.lower(): v for k, v in req.headers.items()}
+    call.query = req.scope.get("query_string", b"").decode("latin-1")
+    if len(call.query) > s.max_query_bytes:
+        msg = f"The query string is {len(call.query)} bytes; at most {s.max_query_bytes} are allowed."
+        raise errors.RequestEntityTooLarge(msg)
+    if req.method != "POST":
+        return
+    declared = call.headers.get("content-length", "")
+    too_large = declared.isdigit() and int(declared) > s.max_body_bytes
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with anyio.fail_after(s.body_timeout_s):
+            async for chunk in req.stream():
+                size += len(chunk)
+                if size > s.max_body_bytes:
+                    too_large = True
+                if too_large:
+                    if size > 4 * s.max_body_bytes:  # stop draining; the connection will be closed
+                        break
+                    continue
+                chunks.append(chunk)
+    except TimeoutError:
+        msg = f"The request body was not received within {s.body_timeout_s:g} s."
+        raise errors.RequestTimeout(msg) from None
+    if too_large:
+        msg = f"The request body is larger than {s.max_body_bytes} bytes."
+        raise errors.RequestEntityTooLarge(msg)
+    call.body = b"".join(chunks)
+
+
+async def read_tc_headers(call: Call, service: Service) -> None:
+    """Action, Version and Region from X-TC-* headers (TC3) or from the v1 parameters."""
+    h = call.headers
+    if "authorization" not in h:
+        ctype = h.get("content-type", "")
+        source = call.query if call.request.method == "GET" else ""
+        if call.request.method == "POST" and ctype.startswith("application/x-www-form-urlencoded"):
+            source = call.body.decode("utf-8", "replace")
+        params = dict(parse_qsl(source, keep_blank_values=True))
+        if "Signature" in params or "SecretId" in params:
+            call.v1 = params
+    get = (lambda k: call.v1.get(k)) if call.v1 is not None else (lambda k: h.get(f"x-tc-{k.lower()}"))
+    action, version, region = get("Action"), get("Version"), get("Region")
+    if not action:
+        raise errors.MissingParameter()
+    if action != ACTION:
+        msg = f"The request `Action` {action!r} is invalid or not found; restyle serves {ACTION}."
+        raise errors.InvalidAction(msg)
+    if not version:
+        msg = "The request is missing a required parameter `Version`."
+        raise errors.MissingParameter(msg)
+    if version != VERSION:
+        msg = f"The request `Version` {version!r} is not supported; use {VERSION}."
+        raise errors.NoSuchVersion(msg)
+    if region not in service.settings.regions:
+        msg = f"The request `Region` {region!r} is not supported; use one of {', '.join(service.settings.regions)}."
+        raise errors.UnsupportedRegion(msg)
+    call.action = action
+
+
+async def verify_signature(call: Call, service: Service) -> None:
+    """TC3-HMAC-SHA256 (Authorization header) or legacy v1 (Signature parameter)."""
+    s = service.settings
+    now = time.time()
+    if call.v1 is not None:
+        p = call.v1
+        if not p.get("SecretId") or not p.get("Signature"):
+            msg = "Legacy signing needs both SecretId and Signature."
+            raise errors.InvalidAuthorization(msg)
+        signing.check_timestamp(p.get("Timestamp"), now, s.signature_skew_s)
+        key = _lookup(service, p["SecretId"])
+        if not s.auth_disabled:
+            signing.verify_v1(
+                secret_key=key.secret_key, method=call.request.method, host=call.headers.get("host", ""), params=p
+            )
+        call.key = key
+        return
+    auth = signing.parse_authorization(call.headers.get("authorization"))
+    ts = signing.check_timestamp(call.headers.get("x-tc-timestamp"), now, s.signature_skew_s)
+    key = _lookup(service, auth.secret_id)
+    if not s.auth_disabled:
+        signing.verify_tc3(
+            auth=auth,
+            secret_key=key.secret_key,
+            method=call.request.method,
+            query=call.query,
+            headers=call.headers,
+            body=call.body,
+            timestamp=ts,
+        )
+    call.key = key
+
+
+def _lookup(service: Service, secret_id: str) -> KeyRecord:
+    key = service.store.lookup(secret_id)
+    if key is None or key.status != "active":
+        raise errors.SecretIdNotFound()
+    return key
+
+
+async def resolve_account(call: Call, service: Service) -> None:
+    """Key scope, account status and quota."""
+    key = call.key
+    assert key is not None
+    if not key.may_call(call.action):
+        msg = f"The key {key.secret_id} may not call {call.action}."
+        raise errors.UnauthorizedOperation(msg)
+    if key.account_status != "active":
+        msg = f"The account {key.account_id} is stopped."
+        raise errors.StopUsing(msg)
+    if key.quota is not None and key.quota <= 0:
+        msg = f"The account {key.account_id} has no quota left."
+        raise errors.LowBalance(msg)
+
+
+async def check_rate(call: Call, service: Service) -> None:
+    assert call.key is not None
+    service.limiter.check_rate(call.key.account_id, service.settings.requests_per_second)
+
+
+async def acquire_job_slot(call: Call, service: Service) -> None:
+    assert call.key is not None
+    call.lease = service.limiter.acquire(call.key.account_id, service.settings.jobs_per_account)
+
+
+async def parse_body(call: Call, service: Service) -> None:
+    """JSON body (TC3 POST), or flattened string parameters (GET query, v1 form)."""
+    if call.v1 is not None:
+        flat = {k: v for k, v in call.v1.items() if k not in V1_COMMON}
+        call.params = shapes.parse_params(shapes.unflatten(flat), from_strings=True)
+    elif call.request.method == "GET" or call.headers.get("content-type", "").startswith(
+        "application/x-www-form-urlencoded"
+    ):
+        source = call.query if call.request.method == "GET" else call.body.decode("utf-8", "replace")
+        flat = dict(parse_qsl(source, keep_blank_values=True))
+        call.params = shapes.parse_params(shapes.unflatten(flat), from_strings=True)
+    else:
+        try:
+            obj = json.loads(call.body or b"{}", parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError) as exc:
+            msg = f"The request body is not valid JSON: {exc}."
+            raise errors.InvalidParameterType(msg) from None
+        call.params = shapes.parse_params(obj)
+    styles = call.params.get("Styles") or ["201"]
+    call.style = styles[0]
+
+
+def _reject_constant(name: str) -> Any:
+    msg = f"{name} is not a valid JSON number."
+    raise ValueError(msg)
+
+
+async def call_provider(call: Call, service: Service) -> None:
+    assert call.params is not None and call.key is not None and call.lease is not None
+    app_state = call.request.app.state
+    if call.key.quota is not None and not service.store.consume_quota(call.key.account_id):
+        msg = f"The account {call.key.account_id} has no quota left."
+        raise errors.LowBalance(msg)
+    call.reply, _ = await provider.image_to_image(
+        call.params,
+        service=service,
+        request_id=call.request_id,
+        account_id=call.key.account_id,
+        lease=call.lease,
+        capacity=app_state.capacity,
+        base_url=base_url(call.request, service),
+    )
+
+
+REQUEST_CHAIN: list[Step] = [
+    limit_body,
+    read_tc_headers,
+    verify_signature,
+    resolve_account,
+    check_rate,
+    acquire_job_slot,
+    parse_body,
+    call_provider,
+]
+
+
+def base_url(request: Request, service: Service) -> str:
+    """Where result links point: the configured public URL, else the Host the client used."""
+    if service.settings.public_url:
+        return service.settings.public_url.rstrip("/")
+    host = request.headers.get("host", "")
+    scheme = request.url.scheme
+    if "://" in host:  # tccli sends `Host: http://127.0.0.1:PORT`
+        scheme, host = host.split("://", 1)
+        host = host.rstrip("/")
+    if not _HOST_RE.match(host):
+        server = request.scope.get("server") or ("127.0.0.1", service.settings.port)
+        host = f"{server[0]}:{server[1]}"
+    return f"{scheme if scheme in ('http', 'https') else 'http'}://{host}"
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+async def api(request: Request) -> Response:
+    service: Service = request.app.state.service
+    call = Call(request)
+    code = "OK"
+    try:
+        for step in REQUEST_CHAIN:
+            await step(call, service)
+        assert call.reply is not None
+        return envelope.success(call.reply, call.request_id)
+    except errors.TencentError as err:
+        code = err.code
+        return envelope.error(err, call.request_id)
+    except Exception:
+        log.exception("request %s failed", call.request_id)
+        code = errors.InnerError.code
+        return envelope.error(errors.InnerError(), call.request_id)
+    finally:
+        if call.lease is not None:
+            call.lease.release_unless_handed_off()
+        elapsed = (time.perf_counter() - call.started) * 1000
+        if call.key is not None and call.lease is not None:
+            service.store.record_job(
+                request_id=call.request_id,
+                account_id=call.key.account_id,
+                secret_id=call.key.secret_id,
+                style=call.style,
+                code=code,
+                duration_ms=elapsed,
+            )
+        log.info(
+            "request_id=%s action=%s account=%s code=%s ms=%.1f",
+            call.request_id,
+            call.action or "-",
+            call.key.account_id if call.key else "-",
+            code,
+            elapsed,
+        )
+
+
+async def results(request: Request) -> Response:
+    service: Service = request.app.state.service
+    key = request.path_params["key"]
+    q = request.query_params
+    if not service.signer.valid(key, q.get("Expires", ""), q.get("Signature", "")):
+        return PlainTextResponse("link expired or invalid\n", status_code=403)
+    data = await anyio.to_thread.run_sync(service.plugins.storage.get, key)
+    if data is None:
+        return PlainTextResponse("not found\n", status_code=404)
+    media = "image/png" if key.endswith(".png") else "image/jpeg"
+    return Response(data, media_type=media, headers={"Cache-Control": "private, max-age=3600"})
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def styles(request: Request) -> Response:
+    service: Service = request.app.state.service
+    return JSONResponse({"Styles": [s.as_json() for s in service.plugins.catalogue.values()]})
+
+
+def create_app(service: Service) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        app.state.service = service
+        app.state.capacity = anyio.CapacityLimiter(service.settings.resolved_compute_threads())
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_sweeper, service)
+            yield
+            tg.cancel_scope.cancel()
+
+    routes = [
+        Route("/", api, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/results/{key}", results, methods=["GET"]),
+        Route("/v1/styles", styles, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+async def _sweeper(service: Service) -> None:
+    ttl = service.settings.result_ttl_s
+    while True:
+        try:
+            removed = await anyio.to_thread.run_sync(lambda: service.plugins.storage.sweep(older_than_s=ttl))
+            if removed:
+                log.info("swept %d expired results", removed)
+        except Exception:
+            log.exception("result sweep failed")
+        await anyio.sleep(min(60.0, max(1.0, ttl / 4)))

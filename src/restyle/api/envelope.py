@@ -1,0 +1,43 @@
+"""The only place that turns results and errors into API 3.0 JSON envelopes.
+
+Every reply is HTTP 200 with ``Content-Type: application/json`` exactly (the SDK compares the header
+as a string), and carries ``Response.RequestId``; errors carry both ``Error.Code`` and ``Error.Message``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.responses import Response
+
+from restyle.errors import TencentError
+
+CONTENT_TYPE = "application/json"
+
+
+class JSONEnvelope(Response):
+    """A response whose Content-Type is exactly ``application/json`` (Starlette would add a charset)."""
+
+    media_type = None
+
+    def __init__(self, body: bytes, request_id: str) -> None:
+        super().__init__(content=body, status_code=200, headers={"Content-Type": CONTENT_TYPE})
+        self.headers["X-TC-RequestId"] = request_id
+
+
+def success_body(fields: dict[str, Any], request_id: str) -> bytes:
+    return json.dumps({"Response": {**fields, "RequestId": request_id}}, ensure_ascii=False).encode("utf-8")
+
+
+def error_body(error: TencentError, request_id: str) -> bytes:
+    payload = {"Response": {"Error": {"Code": error.code, "Message": error.detail}, "RequestId": request_id}}
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def success(fields: dict[str, Any], request_id: str) -> JSONEnvelope:
+    return JSONEnvelope(success_body(fields, request_id), request_id)
+
+
+def error(err: TencentError, request_id: str) -> JSONEnvelope:
+    return JSONEnvelope(error_body(err, request_id), request_id)

@@ -1,0 +1,94 @@
+"""Settings: each option declared once, with its type, default and one-line doc.
+
+Sources, later wins: the defaults below, an optional TOML file (``--config`` or ``RESTYLE_CONFIG``), then
+``RESTYLE_<NAME>`` environment variables (lists as JSON, e.g. ``RESTYLE_REGIONS='["ap-singapore"]'``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """All of restyle's options. ``restyle config`` prints them with their docs."""
+
+    model_config = SettingsConfigDict(env_prefix="RESTYLE_", extra="forbid", validate_default=True)
+
+    # --- serving ---------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port to listen on (0 = any free port).")
+    data_dir: Path = Field(Path("./data"), description="SQLite store, keys and local results live here.")
+    public_url: str | None = Field(
+        None, description="Base URL for result links (e.g. https://restyle.example.com); default: from Host."
+    )
+    log_level: str = Field("info", description="Logging level.")
+
+    # --- wire ------------------------------------------------------------------------------
+    regions: list[str] = Field(["ap-singapore"], description="Accepted X-TC-Region values.")
+    signature_skew_s: int = Field(300, ge=1, description="Allowed clock difference for signed requests.")
+    auth_disabled: bool = Field(False, description="Skip signature checks (development only; logged loudly).")
+    secret_id: str | None = Field(None, description="Ensure this SecretId exists at startup (with secret_key).")
+    secret_key: str | None = Field(None, description="SecretKey paired with secret_id.")
+    master_key: str | None = Field(
+        None, description="Key that encrypts stored secrets (base64, 32 bytes); default: <data_dir>/master.key."
+    )
+
+    # --- limits ----------------------------------------------------------------------------
+    max_body_bytes: int = Field(10 * MiB, ge=1024, description="Whole request body limit (POST).")
+    max_query_bytes: int = Field(32 * 1024, ge=1024, description="Query string limit (GET).")
+    max_image_b64_bytes: int = Field(8 * MiB, ge=1024, description="InputImage/LogoImage base64 text limit.")
+    max_download_bytes: int = Field(8 * MiB, ge=1024, description="Downloaded image size limit.")
+    max_side_px: int = Field(5000, description="A side this long or longer is rejected (ImageResolutionExceed).")
+    min_side_px: int = Field(50, description="A side this short or shorter is rejected (ParameterValueError).")
+    body_timeout_s: float = Field(30.0, gt=0, description="Time to receive the whole request body.")
+    jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
+    requests_per_second: float = Field(20.0, gt=0, description="Per-account request rate (RequestLimitExceeded).")
+    job_timeout_s: float = Field(60.0, gt=0, description="Job time budget (FailedOperation.RequestTimeout).")
+    compute_threads: int = Field(0, ge=0, description="Concurrent pipeline runs per process (0 = CPU count).")
+
+    # --- source fetching -------------------------------------------------------------------
+    download_timeout_s: float = Field(10.0, gt=0, description="Total time budget of one URL download.")
+    max_redirects: int = Field(3, ge=0, description="Redirects followed per download.")
+    url_allowlist: list[str] = Field(
+        [], description="Hosts or CIDRs that may be fetched even if private (tests, private deployments)."
+    )
+
+    # --- results ---------------------------------------------------------------------------
+    result_ttl_s: int = Field(3600, ge=1, description="Lifetime of url results.")
+    jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of results.")
+    origin_max_side: int = Field(2000, ge=64, description="Resolution=origin caps the long side to this.")
+
+    # --- plugins (short registry name or dotted path) --------------------------------------
+    storage: str = Field("local", description="Result storage: local | memory | dotted path.")
+    limiter: str = Field("memory", description="Admission limiter: memory | dotted path.")
+    moderator: str = Field("wordlist", description="Moderator: none | wordlist | dotted path.")
+    restorer: str = Field("detail", description="RestoreFace implementation: none | detail | dotted path.")
+    upscaler: str = Field("sharpen", description="EnhanceImage implementation: none | sharpen | dotted path.")
+    blocked_terms_file: Path | None = Field(None, description="Extra moderation terms, one per line.")
+
+    def resolved_compute_threads(self) -> int:
+        return self.compute_threads or max(1, os.cpu_count() or 1)
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from defaults, an optional TOML file, the environment, then explicit overrides."""
+    path = config_file or os.environ.get("RESTYLE_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        with open(path, "rb") as fh:
+            file_values = tomllib.load(fh)
+    env_values = {k: v for k, v in Settings().model_dump().items() if _from_env(k)}
+    merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+    return Settings(**merged)
+
+
+def _from_env(name: str) -> bool:
+    return f"RESTYLE_{name.upper()}" in os.environ

@@ -1,0 +1,45 @@
+"""Style engines: ``stylize(image, request) -> image`` on RGB uint8 arrays.
+
+Each file exports ``Engine``. Register a new one here or name it by dotted path in the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from restyle.styles import Style
+
+REGISTRY = {
+    "identity": "restyle.engines.identity:Engine",
+    "classic": "restyle.engines.classic:Engine",
+}
+
+
+@dataclass(frozen=True)
+class StyleRequest:
+    """What an engine receives besides the image."""
+
+    style: Style
+    strength: float  # (0, 1]: how far the output moves from the input
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: int = 0
+    #: call between expensive stages; raises RequestTimeout once the job's budget is spent
+    checkpoint: Callable[[], None] = field(default=lambda: None)
+
+
+class BaseEngine:
+    """Base class of every engine. Subclasses set ``name`` and implement ``stylize``."""
+
+    name = "base"
+
+    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+        """Return a new RGB uint8 image of the same size as ``image``."""
+        raise NotImplementedError
+
+    def available(self) -> tuple[bool, str]:
+        """(works here, why not) for ``restyle doctor``."""
+        return True, ""

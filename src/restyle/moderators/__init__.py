@@ -1,0 +1,25 @@
+"""Moderators: text (Prompt, NegativePrompt) and images (input and output).
+
+Input text or image failures → ``OperationDenied.TextIllegalDetected`` / ``ImageIllegalDetected``;
+an output image failure → ``FailedOperation.GenerateImageFailed``. Messages name stage and category.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+Stage = Literal["input", "output"]
+
+
+class BaseModerator:
+    name = "base"
+
+    def check_text(self, fields: dict[str, str]) -> None:
+        """Raise TextIllegalDetected naming the field and category when a text is not allowed."""
+        raise NotImplementedError
+
+    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+        """Raise ImageIllegalDetected (input) or GenerateImageFailed (output)."""
+        raise NotImplementedError

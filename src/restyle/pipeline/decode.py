@@ -1,0 +1,29 @@
+"""Step 2 — the source image: base64 or URL (URL wins) → bytes → RGB array, within the limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from restyle import imaging
+from restyle.loaders import BaseLoader
+from restyle.pipeline.job import ImageRef
+
+
+@dataclass(frozen=True)
+class SourceLimits:
+    max_b64_bytes: int = 8 * 1024 * 1024
+    max_download_bytes: int = 8 * 1024 * 1024
+    download_timeout_s: float = 10.0
+    decode: imaging.DecodeLimits = imaging.DecodeLimits()
+
+
+def load_bytes(ref: ImageRef, *, inline: BaseLoader, url: BaseLoader, limits: SourceLimits) -> bytes:
+    if ref.url:
+        return url.load(ref, max_bytes=limits.max_download_bytes, deadline_s=limits.download_timeout_s)
+    return inline.load(ref, max_bytes=limits.max_b64_bytes, deadline_s=limits.download_timeout_s)
+
+
+def decode_source(data: bytes, limits: SourceLimits, box: tuple[int, int] | None = None) -> np.ndarray:
+    return imaging.decode(data, limits.decode, draft_box=box)

@@ -1,0 +1,13 @@
+"""Step 6 — RestoreFace N: restore up to N faces from the framed original into the stylised image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from restyle.restorers import BaseRestorer
+
+
+def restore(original: np.ndarray, stylized: np.ndarray, max_faces: int, restorer: BaseRestorer) -> np.ndarray:
+    if max_faces <= 0:
+        return stylized
+    return restorer.restore(original, stylized, max_faces)

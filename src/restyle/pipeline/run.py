@@ -1,0 +1,117 @@
+"""run(job, plugins) -> Result: the numbered steps of ImageToImage, nothing else."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+
+from restyle import imaging
+from restyle.engines import BaseEngine
+from restyle.loaders import BaseLoader
+from restyle.moderators import BaseModerator
+from restyle.pipeline import decode, deliver, encode, enhance, frame, label, moderate, restore, stylize
+from restyle.pipeline.check import Limits, check_job
+from restyle.pipeline.job import Job, Result
+from restyle.restorers import BaseRestorer
+from restyle.storages import BaseStorage
+from restyle.styles import Style
+from restyle.upscalers import BaseUpscaler
+
+
+@dataclass
+class Plugins:
+    """Everything the pipeline does I/O or heavy lifting through, chosen by configuration."""
+
+    engines: dict[str, BaseEngine]
+    inline_loader: BaseLoader
+    url_loader: BaseLoader
+    moderator: BaseModerator
+    restorer: BaseRestorer
+    upscaler: BaseUpscaler
+    storage: BaseStorage
+    catalogue: dict[str, Style]
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    source: decode.SourceLimits = field(default_factory=decode.SourceLimits)
+    origin_max_side: int = 2000
+    jpeg_quality: int = 90
+    result_ttl_s: int = 3600
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str, job: Job) -> Iterator[None]:
+    job.checkpoint()
+    t0 = time.perf_counter()
+    yield
+    timings[name] = round((time.perf_counter() - t0) * 1000, 2)
+
+
+def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") -> Result:
+    t: dict[str, float] = {}
+    # 0. every parameter rule, before any download or decode
+    style = check_job(job, plugins.catalogue, Limits(max_image_b64_bytes=limits.source.max_b64_bytes))
+    # 1. prompt texts
+    with _timed(t, "moderate_text", job):
+        moderate.moderate_text(job, plugins.moderator)
+    # 2. source bytes → pixels (URL wins; dimensions checked from the header first)
+    with _timed(t, "load", job):
+        data = decode.load_bytes(job.source, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source)
+    with _timed(t, "decode", job):
+        _, w, h = imaging.probe(data, limits.source.decode)
+        box = frame.draft_box(job.resolution, w, h, limits.origin_max_side)
+        image = decode.decode_source(data, limits.source, box)
+        del data
+    # 3. input image moderation
+    with _timed(t, "moderate_input", job):
+        moderate.moderate_image(image, plugins.moderator, stage="input")
+    # 4. ResultConfig.Resolution
+    with _timed(t, "frame", job):
+        framed = frame.frame(image, job.resolution, limits.origin_max_side)
+        del image
+    # 5. style engine
+    seed = job.seed if job.seed is not None else zlib.crc32(framed[::17, ::17].tobytes()) & 0x7FFFFFFF
+    strength = job.strength if job.strength is not None else style.strength
+    with _timed(t, "stylize", job):
+        styled = stylize.stylize(framed, job, style, plugins.engines, seed)
+    # 6. RestoreFace
+    with _timed(t, "restore", job):
+        styled = restore.restore(framed, styled, job.restore_face, plugins.restorer)
+        del framed
+    # 7. EnhanceImage
+    with _timed(t, "enhance", job):
+        styled = enhance.enhance(styled, bool(job.enhance), plugins.upscaler)
+    # 8. output moderation
+    with _timed(t, "moderate_output", job):
+        moderate.moderate_image(styled, plugins.moderator, stage="output")
+    # 9. label: default text, or the caller's logo in LogoRect
+    with _timed(t, "label", job):
+        if job.logo_add and job.logo is not None and job.logo.rect is not None:
+            logo_bytes = decode.load_bytes(
+                job.logo.image, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
+            )
+            # logos follow the input's format and size caps, but may be small (no 50 px floor)
+            logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
+            logo = decode.decode_source(logo_bytes, logo_limits)
+            styled = label.place_logo(styled, logo, job.logo.rect)
+        elif job.logo_add:
+            styled = label.default_label(styled)
+    # 10. encode
+    with _timed(t, "encode", job):
+        out, content_type = encode.encode(styled, limits.jpeg_quality)
+    # 11. deliver
+    with _timed(t, "deliver", job):
+        result_image = deliver.deliver(
+            out,
+            content_type,
+            rsp_img_type=job.rsp_img_type,
+            storage=plugins.storage,
+            ttl_s=limits.result_ttl_s,
+            base_url=base_url,
+        )
+    h, w = styled.shape[:2]
+    return Result(result_image, out, w, h, style.id, style.engine, strength, seed, t)

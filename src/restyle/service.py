@@ -1,0 +1,111 @@
+"""Composition root: settings → store, limiter, plugins and limits, resolved once at startup."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from restyle import engines, imaging, plugins
+from restyle.accounts.store import Store, load_master_key
+from restyle.config import Settings
+from restyle.limiters import BaseLimiter
+from restyle.loaders import http as http_loader
+from restyle.loaders import inline as inline_loader
+from restyle.pipeline.decode import SourceLimits
+from restyle.pipeline.run import Plugins, RunLimits
+from restyle.storages import BaseStorage, LinkSigner
+from restyle.styles import catalogue
+
+log = logging.getLogger("restyle")
+
+STORAGES = {"local": "restyle.storages.local:Storage", "memory": "restyle.storages.memory:Storage"}
+LIMITERS = {"memory": "restyle.limiters.memory:Limiter"}
+MODERATORS = {"none": "restyle.moderators.none:Moderator", "wordlist": "restyle.moderators.wordlist:Moderator"}
+RESTORERS = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
+UPSCALERS = {"none": "restyle.upscalers.none:Upscaler", "sharpen": "restyle.upscalers.sharpen:Upscaler"}
+DEFAULT_ACCOUNT = "default"
+
+
+def _link_secret(data_dir: Path) -> bytes:
+    path = data_dir / "links.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(base64.b64encode(os.urandom(32)))
+    return base64.b64decode(path.read_bytes().strip())
+
+
+def build_storage(settings: Settings, signer: LinkSigner) -> BaseStorage:
+    cls: Any = plugins.resolve("storage", settings.storage, STORAGES)
+    if settings.storage == "local":
+        return cls(settings.data_dir / "results", signer)  # type: ignore[no-any-return]
+    return cls(signer)  # type: ignore[no-any-return]
+
+
+@dataclass
+class Service:
+    settings: Settings
+    store: Store
+    limiter: BaseLimiter
+    plugins: Plugins
+    limits: RunLimits
+    signer: LinkSigner
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def build_service(settings: Settings) -> Service:
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(data_dir / "restyle.db", load_master_key(data_dir, settings.master_key))
+    signer = LinkSigner(_link_secret(data_dir))
+    moderator_cls: Any = plugins.resolve("moderator", settings.moderator, MODERATORS)
+    moderator = (
+        moderator_cls(settings.blocked_terms_file) if settings.moderator == "wordlist" else moderator_cls()
+    )
+    cat = catalogue()
+    engine_objs = {
+        name: plugins.resolve("engine", name, engines.REGISTRY)() for name in sorted({s.engine for s in cat.values()})
+    }
+    bundle = Plugins(
+        engines=engine_objs,
+        inline_loader=inline_loader.Loader(),
+        url_loader=http_loader.Loader(allowlist=settings.url_allowlist, max_redirects=settings.max_redirects),
+        moderator=moderator,
+        restorer=plugins.resolve("restorer", settings.restorer, RESTORERS)(),
+        upscaler=plugins.resolve("upscaler", settings.upscaler, UPSCALERS)(),
+        storage=build_storage(settings, signer),
+        catalogue=cat,
+    )
+    limits = RunLimits(
+        source=SourceLimits(
+            max_b64_bytes=settings.max_image_b64_bytes,
+            max_download_bytes=settings.max_download_bytes,
+            download_timeout_s=settings.download_timeout_s,
+            decode=imaging.DecodeLimits(max_side=settings.max_side_px, min_side=settings.min_side_px),
+        ),
+        origin_max_side=settings.origin_max_side,
+        jpeg_quality=settings.jpeg_quality,
+        result_ttl_s=settings.result_ttl_s,
+    )
+    limiter = plugins.resolve("limiter", settings.limiter, LIMITERS)()
+    return Service(settings, store, limiter, bundle, limits, signer)
+
+
+def ensure_keys(service: Service) -> tuple[str, str] | None:
+    """RESTYLE_SECRET_ID/KEY make sure that key exists; a store with no key at all gets one.
+
+    Returns a newly created (secret_id, secret_key) to print once, or None.
+    """
+    s = service.settings
+    if s.secret_id and s.secret_key:
+        service.store.ensure_key(DEFAULT_ACCOUNT, s.secret_id, s.secret_key)
+        return None
+    if service.store.count_keys() == 0:
+        return service.store.create_key(DEFAULT_ACCOUNT)
+    return None
