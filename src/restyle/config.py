@@ -52,7 +52,10 @@ class Settings(BaseSettings):
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
     requests_per_second: float = Field(20.0, gt=0, description="Per-account request rate (RequestLimitExceeded).")
     job_timeout_s: float = Field(60.0, gt=0, description="Job time budget (FailedOperation.RequestTimeout).")
-    compute_threads: int = Field(0, ge=0, description="Concurrent pipeline runs per process (0 = CPU count).")
+    compute_threads: int = Field(
+        0, ge=0, description="Jobs that decode and stylise at once per process (0 = CPU count); others wait."
+    )
+    worker_threads: int = Field(64, ge=1, description="Jobs in flight per process (downloads included).")
 
     # --- source fetching -------------------------------------------------------------------
     download_timeout_s: float = Field(10.0, gt=0, description="Total time budget of one URL download.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,7 @@ def build_service(settings: Settings) -> Service:
         upscaler=plugins.resolve("upscaler", settings.upscaler, UPSCALERS)(),
         storage=build_storage(settings, signer),
         catalogue=cat,
+        compute=threading.BoundedSemaphore(settings.resolved_compute_threads()),
     )
     limits = RunLimits(
         source=SourceLimits(

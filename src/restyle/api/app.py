@@ -339,7 +339,7 @@ def create_app(service: Service) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         app.state.service = service
-        app.state.capacity = anyio.CapacityLimiter(service.settings.resolved_compute_threads())
+        app.state.capacity = anyio.CapacityLimiter(service.settings.worker_threads)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_sweeper, service)
             yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from collections.abc import Iterator
@@ -33,6 +34,8 @@ class Plugins:
     upscaler: BaseUpscaler
     storage: BaseStorage
     catalogue: dict[str, Style]
+    #: bounds how many jobs decode and stylise at once in this process (memory and CPU)
+    compute: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,17 @@ def _timed(timings: dict[str, float], name: str, job: Job) -> Iterator[None]:
     timings[name] = round((time.perf_counter() - t0) * 1000, 2)
 
 
+@contextmanager
+def _compute_slot(gate: threading.BoundedSemaphore, job: Job) -> Iterator[None]:
+    """Wait for a compute slot within the job's remaining budget."""
+    while not gate.acquire(timeout=0.05):
+        job.checkpoint()
+    try:
+        yield
+    finally:
+        gate.release()
+
+
 def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") -> Result:
     t: dict[str, float] = {}
     # 0. every parameter rule, before any download or decode
@@ -58,52 +72,57 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
     # 1. prompt texts
     with _timed(t, "moderate_text", job):
         moderate.moderate_text(job, plugins.moderator)
-    # 2. source bytes → pixels (URL wins; dimensions checked from the header first)
+    # 2. source (and logo) bytes: I/O, outside the compute gate (URL wins over base64)
     with _timed(t, "load", job):
         data = decode.load_bytes(job.source, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source)
-    with _timed(t, "decode", job):
-        _, w, h = imaging.probe(data, limits.source.decode)
-        box = frame.draft_box(job.resolution, w, h, limits.origin_max_side)
-        image = decode.decode_source(data, limits.source, box)
-        del data
-    # 3. input image moderation
-    with _timed(t, "moderate_input", job):
-        moderate.moderate_image(image, plugins.moderator, stage="input")
-    # 4. ResultConfig.Resolution
-    with _timed(t, "frame", job):
-        framed = frame.frame(image, job.resolution, limits.origin_max_side)
-        del image
-    # 5. style engine
-    seed = job.seed if job.seed is not None else zlib.crc32(framed[::17, ::17].tobytes()) & 0x7FFFFFFF
-    strength = job.strength if job.strength is not None else style.strength
-    with _timed(t, "stylize", job):
-        styled = stylize.stylize(framed, job, style, plugins.engines, seed)
-    # 6. RestoreFace
-    with _timed(t, "restore", job):
-        styled = restore.restore(framed, styled, job.restore_face, plugins.restorer)
-        del framed
-    # 7. EnhanceImage
-    with _timed(t, "enhance", job):
-        styled = enhance.enhance(styled, bool(job.enhance), plugins.upscaler)
-    # 8. output moderation
-    with _timed(t, "moderate_output", job):
-        moderate.moderate_image(styled, plugins.moderator, stage="output")
-    # 9. label: default text, or the caller's logo in LogoRect
-    with _timed(t, "label", job):
+        logo_bytes = None
         if job.logo_add and job.logo is not None and job.logo.rect is not None:
             logo_bytes = decode.load_bytes(
                 job.logo.image, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
             )
-            # logos follow the input's format and size caps, but may be small (no 50 px floor)
-            logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
-            logo = decode.decode_source(logo_bytes, logo_limits)
-            styled = label.place_logo(styled, logo, job.logo.rect)
-        elif job.logo_add:
-            styled = label.default_label(styled)
-    # 10. encode
-    with _timed(t, "encode", job):
-        out, content_type = encode.encode(styled, limits.jpeg_quality)
-    # 11. deliver
+    # header check before taking a compute slot: oversized or tiny images are refused at once
+    _, w, h = imaging.probe(data, limits.source.decode)
+    with _compute_slot(plugins.compute, job):
+        # 3. pixels, decoded at the smallest scale that covers the target
+        with _timed(t, "decode", job):
+            box = frame.draft_box(job.resolution, w, h, limits.origin_max_side)
+            image = decode.decode_source(data, limits.source, box)
+            del data
+        # 4. input image moderation
+        with _timed(t, "moderate_input", job):
+            moderate.moderate_image(image, plugins.moderator, stage="input")
+        # 5. ResultConfig.Resolution
+        with _timed(t, "frame", job):
+            framed = frame.frame(image, job.resolution, limits.origin_max_side)
+            del image
+        # 6. style engine
+        seed = job.seed if job.seed is not None else zlib.crc32(framed[::17, ::17].tobytes()) & 0x7FFFFFFF
+        strength = job.strength if job.strength is not None else style.strength
+        with _timed(t, "stylize", job):
+            styled = stylize.stylize(framed, job, style, plugins.engines, seed)
+        # 7. RestoreFace
+        with _timed(t, "restore", job):
+            styled = restore.restore(framed, styled, job.restore_face, plugins.restorer)
+            del framed
+        # 8. EnhanceImage
+        with _timed(t, "enhance", job):
+            styled = enhance.enhance(styled, bool(job.enhance), plugins.upscaler)
+        # 9. output moderation
+        with _timed(t, "moderate_output", job):
+            moderate.moderate_image(styled, plugins.moderator, stage="output")
+        # 10. label: the caller's logo in LogoRect, or the default text
+        with _timed(t, "label", job):
+            if logo_bytes is not None and job.logo is not None and job.logo.rect is not None:
+                # logos follow the input's format and size caps, but may be small (no 50 px floor)
+                logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
+                logo = decode.decode_source(logo_bytes, logo_limits)
+                styled = label.place_logo(styled, logo, job.logo.rect)
+            elif job.logo_add:
+                styled = label.default_label(styled)
+        # 11. encode
+        with _timed(t, "encode", job):
+            out, content_type = encode.encode(styled, limits.jpeg_quality)
+    # 12. deliver
     with _timed(t, "deliver", job):
         result_image = deliver.deliver(
             out,
