@@ -19,8 +19,9 @@ from restyle.config import Settings, load_settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="restyle: Tencent-compatible image style transfer")
 keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pairs.")
 app.add_typer(keys_app, name="keys")
-console = Console()
-err = Console(stderr=True)
+# wide when piped, so ids and keys are never cropped in scripts
+console = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]

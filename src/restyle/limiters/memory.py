@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 import time
 
 from restyle import errors
@@ -12,7 +13,7 @@ from restyle.limiters import BaseLimiter, Lease
 class Limiter(BaseLimiter):
     name = "memory"
 
-    def __init__(self, clock: type[time.monotonic] | None = None) -> None:  # type: ignore[valid-type]
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self._lock = threading.Lock()
         self._slots: dict[str, int] = {}
         self._buckets: dict[str, tuple[float, float]] = {}  # account -> (tokens, last refill)
