@@ -27,6 +27,7 @@ from restyle import errors
 from restyle.accounts.store import KeyRecord
 from restyle.api import envelope, provider, shapes, signing
 from restyle.limiters import Lease
+from restyle.pipeline.job import Result
 from restyle.service import Service
 
 log = logging.getLogger("restyle.api")
@@ -65,6 +66,8 @@ class Call:
     lease: Lease | None = None
     params: shapes.ImageToImageRequest | None = None
     reply: dict[str, Any] | None = None
+    result: Result | None = None
+    pipeline_ms: float = 0.0
     style: str | None = None
 
 
@@ -235,7 +238,8 @@ async def call_provider(call: Call, service: Service) -> None:
     if call.key.quota is not None and not service.store.consume_quota(call.key.account_id):
         msg = f"The account {call.key.account_id} has no quota left."
         raise errors.LowBalance(msg)
-    call.reply, _ = await provider.image_to_image(
+    t0 = time.perf_counter()
+    call.reply, call.result = await provider.image_to_image(
         call.params,
         service=service,
         request_id=call.request_id,
@@ -244,6 +248,7 @@ async def call_provider(call: Call, service: Service) -> None:
         capacity=app_state.capacity,
         base_url=base_url(call.request, service),
     )
+    call.pipeline_ms = (time.perf_counter() - t0) * 1000
 
 
 REQUEST_CHAIN: list[Step] = [
@@ -256,6 +261,15 @@ REQUEST_CHAIN: list[Step] = [
     parse_body,
     call_provider,
 ]
+
+
+def server_timing(call: Call) -> str:
+    """``Server-Timing`` header: the whole call, the pipeline, and each pipeline step (ms)."""
+    total = (time.perf_counter() - call.started) * 1000
+    steps = call.result.timings_ms if call.result is not None else {}
+    parts = [f"total;dur={total:.2f}", f"pipeline;dur={call.pipeline_ms:.2f}"]
+    parts += [f"{name};dur={ms:.2f}" for name, ms in steps.items()]
+    return ", ".join(parts)
 
 
 def base_url(request: Request, service: Service) -> str:
@@ -282,7 +296,9 @@ async def api(request: Request) -> Response:
         for step in REQUEST_CHAIN:
             await step(call, service)
         assert call.reply is not None
-        return envelope.success(call.reply, call.request_id)
+        response = envelope.success(call.reply, call.request_id)
+        response.headers["Server-Timing"] = server_timing(call)
+        return response
     except errors.TencentError as err:
         code = err.code
         return envelope.error(err, call.request_id)
