@@ -25,13 +25,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.api.test_admission import GatedImageServer  # noqa: E402
+from tests.conftest import encode, photo, start_server  # noqa: E402
+
 from restyle.api.signing import sign_tc3_headers  # noqa: E402
 from restyle.config import Settings  # noqa: E402
 from restyle.pipeline.job import ImageRef, Job  # noqa: E402
 from restyle.pipeline.run import run  # noqa: E402
 from restyle.service import build_service  # noqa: E402
-from tests.api.test_admission import GatedImageServer  # noqa: E402
-from tests.conftest import encode, photo, start_server  # noqa: E402
 
 
 def prepare(srv: object, params: dict[str, object]) -> tuple[bytes, dict[str, str]]:
@@ -50,7 +51,9 @@ def prepare(srv: object, params: dict[str, object]) -> tuple[bytes, dict[str, st
 LAST_TIMING: dict[str, float] = {}
 
 
-def timed_post(client: httpx.Client, srv: object, params: dict[str, object]) -> tuple[float, dict[str, object]]:
+def timed_post(
+    client: httpx.Client, srv: object, params: dict[str, object]
+) -> tuple[float, dict[str, object]]:
     body, headers = prepare(srv, params)
     t0 = time.perf_counter()
     reply = client.post(f"{srv.url}/", content=body, headers=headers)  # type: ignore[attr-defined]
@@ -92,7 +95,11 @@ def main() -> None:
         overhead_enc: list[float] = []  # + encode and base64 delivery
         with httpx.Client(timeout=60) as client:
             for _ in range(3):  # warm up both paths
-                run(Job("w", ImageRef(base64=image_b64), [args.style], resolution="768:768"), service.plugins, service.limits)
+                run(
+                    Job("w", ImageRef(base64=image_b64), [args.style], resolution="768:768"),
+                    service.plugins,
+                    service.limits,
+                )
                 signed_post(client, srv, params)
             for i in range(args.calls):  # interleaved, so machine noise hits both alike
                 job = Job(f"d{i}", ImageRef(base64=image_b64), [args.style], resolution="768:768")
@@ -109,13 +116,19 @@ def main() -> None:
                 assert "ResultImage" in reply, reply
         ratios = [o / s for o, s in zip(overhead_enc, server_stylize, strict=True)]
         rows += [
-            ("direct: stylise only (engine, 768², style %s)" % args.style, f"{median_ms(stylize):8.1f} ms"),
+            (f"direct: stylise only (engine, 768², style {args.style})", f"{median_ms(stylize):8.1f} ms"),
             ("direct: pipeline.run (decode..encode)", f"{median_ms(direct):8.1f} ms"),
             ("HTTP: whole call seen by the client", f"{median_ms(http):8.1f} ms"),
             ("HTTP: stylise step inside the server", f"{median_ms(server_stylize):8.1f} ms"),
-            ("server wire overhead (auth, admission, parse, validate, envelope)", f"{median_ms(wire):8.2f} ms"),
+            (
+                "server wire overhead (auth, admission, parse, validate, envelope)",
+                f"{median_ms(wire):8.2f} ms",
+            ),
             ("server overhead incl. encode + base64", f"{median_ms(overhead_enc):8.2f} ms"),
-            ("overhead incl. encode / stylise (median per call)", f"{statistics.median(ratios) * 100:8.2f} %"),
+            (
+                "overhead incl. encode / stylise (median per call)",
+                f"{statistics.median(ratios) * 100:8.2f} %",
+            ),
             ("HTTP call - direct pipeline (client view)", f"{median_ms(http) - median_ms(direct):8.1f} ms"),
         ]
 
@@ -164,7 +177,7 @@ def main() -> None:
         srv.stop()
         service.close()
     width = max(len(r[0]) for r in rows)
-    print(f"{'measure (median of %d)' % args.calls:<{width}}  value")
+    print(f"{f'measure (median of {args.calls})':<{width}}  value")
     print("-" * (width + 14))
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

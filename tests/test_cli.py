@@ -17,7 +17,9 @@ from tests.conftest import encode, free_port, photo
 pytestmark = pytest.mark.restyle_only
 
 
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "restyle", *args],
         capture_output=True,
@@ -62,7 +64,18 @@ def test_stylize_single_and_batch(tmp_path: Path) -> None:
     second = tmp_path / "in2.jpg"
     second.write_bytes(encode(photo("chelsea", (200, 160))))
     folder = tmp_path / "batch"
-    r = cli("stylize", str(src), str(second), "--style", "201", "--resolution", "768:768", "-o", str(folder), cwd=tmp_path)
+    r = cli(
+        "stylize",
+        str(src),
+        str(second),
+        "--style",
+        "201",
+        "--resolution",
+        "768:768",
+        "-o",
+        str(folder),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     files = sorted(p.name for p in folder.iterdir())
     assert files == ["in-201.jpg", "in2-201.jpg"]

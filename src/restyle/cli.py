@@ -16,7 +16,9 @@ from rich.table import Table
 
 from restyle.config import Settings, load_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="restyle: Tencent-compatible image style transfer")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="restyle: Tencent-compatible image style transfer"
+)
 keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pairs.")
 app.add_typer(keys_app, name="keys")
 # wide when piped, so ids and keys are never cropped in scripts
@@ -50,7 +52,9 @@ def serve(
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir)
     logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
     )
     service = build_service(settings)
     created = ensure_keys(service)
@@ -131,7 +135,9 @@ def styles() -> None:
 
     table = Table("Id", "中文", "English", "Engine", "Recipe", "Strength", "Prompt", "Latency")
     for s in catalogue().values():
-        table.add_row(s.id, s.zh, s.en, s.engine, s.recipe, f"{s.strength:g}", "yes" if s.prompt else "no", s.latency)
+        table.add_row(
+            s.id, s.zh, s.en, s.engine, s.recipe, f"{s.strength:g}", "yes" if s.prompt else "no", s.latency
+        )
     console.print(table)
 
 
@@ -140,9 +146,9 @@ def stylize(
     inputs: Annotated[list[Path], typer.Argument(help="Input image file(s).")],
     style: Annotated[str, typer.Option("--style", "-s", help="Style id, e.g. 201.")] = "201",
     strength: Annotated[float | None, typer.Option(help="(0, 1]; default: the style's.")] = None,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Output file, or a folder for several inputs.")] = Path(
-        "out.jpg"
-    ),
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Output file, or a folder for several inputs.")
+    ] = Path("out.jpg"),
     resolution: Annotated[str, typer.Option(help="origin | 768:768 | 768:1024 | 1024:768")] = "origin",
     restore_face: Annotated[int, typer.Option(help="RestoreFace 0-6.")] = 0,
     enhance: Annotated[bool, typer.Option(help="EnhanceImage.")] = False,
@@ -187,7 +193,9 @@ def stylize(
                 target = output / f"{path.stem}-{style}.jpg" if many else output
                 target.write_bytes(result.data)
                 if not many:
-                    console.print(f"{target}: {result.width}x{result.height}, {sum(result.timings_ms.values()):.0f} ms")
+                    console.print(
+                        f"{target}: {result.width}x{result.height}, {sum(result.timings_ms.values()):.0f} ms"
+                    )
             progress.advance(task)
     service.close()
     if failures:

@@ -35,10 +35,13 @@ class Settings(BaseSettings):
     regions: list[str] = Field(["ap-singapore"], description="Accepted X-TC-Region values.")
     signature_skew_s: int = Field(300, ge=1, description="Allowed clock difference for signed requests.")
     auth_disabled: bool = Field(False, description="Skip signature checks (development only; logged loudly).")
-    secret_id: str | None = Field(None, description="Ensure this SecretId exists at startup (with secret_key).")
+    secret_id: str | None = Field(
+        None, description="Ensure this SecretId exists at startup (with secret_key)."
+    )
     secret_key: str | None = Field(None, description="SecretKey paired with secret_id.")
     master_key: str | None = Field(
-        None, description="Key that encrypts stored secrets (base64, 32 bytes); default: <data_dir>/master.key."
+        None,
+        description="Key that encrypts stored secrets (base64, 32 bytes); default: <data_dir>/master.key.",
     )
 
     # --- limits ----------------------------------------------------------------------------
@@ -46,11 +49,17 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(32 * 1024, ge=1024, description="Query string limit (GET).")
     max_image_b64_bytes: int = Field(8 * MiB, ge=1024, description="InputImage/LogoImage base64 text limit.")
     max_download_bytes: int = Field(8 * MiB, ge=1024, description="Downloaded image size limit.")
-    max_side_px: int = Field(5000, description="A side this long or longer is rejected (ImageResolutionExceed).")
-    min_side_px: int = Field(50, description="A side this short or shorter is rejected (ParameterValueError).")
+    max_side_px: int = Field(
+        5000, description="A side this long or longer is rejected (ImageResolutionExceed)."
+    )
+    min_side_px: int = Field(
+        50, description="A side this short or shorter is rejected (ParameterValueError)."
+    )
     body_timeout_s: float = Field(30.0, gt=0, description="Time to receive the whole request body.")
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
-    requests_per_second: float = Field(20.0, gt=0, description="Per-account request rate (RequestLimitExceeded).")
+    requests_per_second: float = Field(
+        20.0, gt=0, description="Per-account request rate (RequestLimitExceeded)."
+    )
     job_timeout_s: float = Field(60.0, gt=0, description="Job time budget (FailedOperation.RequestTimeout).")
     compute_threads: int = Field(
         0, ge=0, description="Jobs that decode and stylise at once per process (0 = CPU count); others wait."

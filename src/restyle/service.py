@@ -25,7 +25,10 @@ log = logging.getLogger("restyle")
 
 STORAGES = {"local": "restyle.storages.local:Storage", "memory": "restyle.storages.memory:Storage"}
 LIMITERS = {"memory": "restyle.limiters.memory:Limiter"}
-MODERATORS = {"none": "restyle.moderators.none:Moderator", "wordlist": "restyle.moderators.wordlist:Moderator"}
+MODERATORS = {
+    "none": "restyle.moderators.none:Moderator",
+    "wordlist": "restyle.moderators.wordlist:Moderator",
+}
 RESTORERS = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
 UPSCALERS = {"none": "restyle.upscalers.none:Upscaler", "sharpen": "restyle.upscalers.sharpen:Upscaler"}
 DEFAULT_ACCOUNT = "default"
@@ -71,7 +74,8 @@ def build_service(settings: Settings) -> Service:
     )
     cat = catalogue()
     engine_objs = {
-        name: plugins.resolve("engine", name, engines.REGISTRY)() for name in sorted({s.engine for s in cat.values()})
+        name: plugins.resolve("engine", name, engines.REGISTRY)()
+        for name in sorted({s.engine for s in cat.values()})
     }
     bundle = Plugins(
         engines=engine_objs,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from cryptography.exceptions import InvalidTag
 
 from restyle.accounts.store import Store, load_master_key
@@ -21,9 +20,16 @@ def store(tmp_path: Path) -> Store:
 def test_key_round_trip_and_secret_not_in_database_file(store: Store, tmp_path: Path) -> None:
     sid, skey = store.create_key("acme")
     rec = store.lookup(sid)
-    assert rec is not None and rec.secret_key == skey and rec.account_id == "acme" and rec.may_call("ImageToImage")
+    assert (
+        rec is not None
+        and rec.secret_key == skey
+        and rec.account_id == "acme"
+        and rec.may_call("ImageToImage")
+    )
     store.close()
-    raw = (tmp_path / "restyle.db").read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("restyle.db-*"))
+    raw = (tmp_path / "restyle.db").read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.glob("restyle.db-*")
+    )
     assert sid.encode() in raw
     assert skey.encode() not in raw
     # without the master key the database alone does not open the secrets

@@ -18,7 +18,9 @@ TS = 1_700_000_000
 DATE = "2023-11-14"
 
 
-def sdk_tc3(body: bytes, host: str, *, method: str = "POST", query: str = "", ctype: str = "application/json") -> str:
+def sdk_tc3(
+    body: bytes, host: str, *, method: str = "POST", query: str = "", ctype: str = "application/json"
+) -> str:
     """The canonical request and signature exactly as AbstractClient._get_tc3_signature builds them."""
     payload = b"" if method == "GET" else body
     canonical = (
@@ -47,11 +49,23 @@ def test_tc3_post_matches_sdk(host: str) -> None:
     )
     with pytest.raises(errors.SignatureFailure):
         signing.verify_tc3(
-            auth=auth_for(sig), secret_key="wrong", method="POST", query="", headers=headers, body=body, timestamp=TS
+            auth=auth_for(sig),
+            secret_key="wrong",
+            method="POST",
+            query="",
+            headers=headers,
+            body=body,
+            timestamp=TS,
         )
     with pytest.raises(errors.SignatureFailure):
         signing.verify_tc3(
-            auth=auth_for(sig), secret_key=KEY, method="POST", query="", headers=headers, body=body + b" ", timestamp=TS
+            auth=auth_for(sig),
+            secret_key=KEY,
+            method="POST",
+            query="",
+            headers=headers,
+            body=body + b" ",
+            timestamp=TS,
         )
 
 
@@ -98,7 +112,13 @@ def test_unsigned_payload() -> None:
     sig = signing.tc3_signature(KEY, date=DATE, service="aiart", timestamp=str(TS), canonical_request=canon)
     headers = {"content-type": "application/json", "host": "h:1", "x-tc-content-sha256": "UNSIGNED-PAYLOAD"}
     signing.verify_tc3(
-        auth=auth_for(sig), secret_key=KEY, method="POST", query="", headers=headers, body=b"anything", timestamp=TS
+        auth=auth_for(sig),
+        secret_key=KEY,
+        method="POST",
+        query="",
+        headers=headers,
+        body=b"anything",
+        timestamp=TS,
     )
 
 
@@ -117,7 +137,13 @@ def test_credential_date_and_service_must_match() -> None:
         )
     with pytest.raises(errors.SignatureFailure):
         signing.verify_tc3(
-            auth=auth_for(sig, service="cvm"), secret_key=KEY, method="POST", query="", headers=headers, body=b"{}", timestamp=TS
+            auth=auth_for(sig, service="cvm"),
+            secret_key=KEY,
+            method="POST",
+            query="",
+            headers=headers,
+            body=b"{}",
+            timestamp=TS,
         )
 
 
@@ -127,8 +153,10 @@ def test_credential_date_and_service_must_match() -> None:
         None,
         "",
         "Bearer abc",
-        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/aiart/tc3_request, SignedHeaders=host, Signature=" + "0" * 64,
-        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/aiart, SignedHeaders=content-type;host, Signature=" + "0" * 64,
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/aiart/tc3_request, SignedHeaders=host, Signature="
+        + "0" * 64,
+        "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/aiart, SignedHeaders=content-type;host, Signature="
+        + "0" * 64,
         "TC3-HMAC-SHA256 Credential=AKID/2023-11-14/aiart/tc3_request, SignedHeaders=content-type;host, Signature=zz",
     ],
 )
@@ -162,4 +190,6 @@ def test_v1_matches_sdk(method: str) -> None:
     params["Signature"] = Sign.sign(KEY, to_sign, method)
     signing.verify_v1(secret_key=KEY, method="POST", host="127.0.0.1:8080", params=params)
     with pytest.raises(errors.SignatureFailure):
-        signing.verify_v1(secret_key=KEY, method="POST", host="127.0.0.1:8080", params={**params, "Nonce": "124"})
+        signing.verify_v1(
+            secret_key=KEY, method="POST", host="127.0.0.1:8080", params={**params, "Nonce": "124"}
+        )

@@ -180,7 +180,8 @@ class Store:
                 "SELECT secret_id, account_id, status, actions, created_at FROM keys ORDER BY created_at"
             ).fetchall()
         return [
-            {"secret_id": r[0], "account_id": r[1], "status": r[2], "actions": r[3], "created_at": r[4]} for r in rows
+            {"secret_id": r[0], "account_id": r[1], "status": r[2], "actions": r[3], "created_at": r[4]}
+            for r in rows
         ]
 
     def count_keys(self) -> int:
@@ -199,13 +200,19 @@ class Store:
             self._cache.pop(secret_id, None)
         return cur.rowcount > 0
 
-    def set_account(self, account_id: str, *, status: str | None = None, quota: int | None | str = "keep") -> bool:
+    def set_account(
+        self, account_id: str, *, status: str | None = None, quota: int | None | str = "keep"
+    ) -> bool:
         with self._lock:
             n = 0
             if status is not None:
-                n += self._db.execute("UPDATE accounts SET status = ? WHERE id = ?", (status, account_id)).rowcount
+                n += self._db.execute(
+                    "UPDATE accounts SET status = ? WHERE id = ?", (status, account_id)
+                ).rowcount
             if quota != "keep":
-                n += self._db.execute("UPDATE accounts SET quota = ? WHERE id = ?", (quota, account_id)).rowcount
+                n += self._db.execute(
+                    "UPDATE accounts SET quota = ? WHERE id = ?", (quota, account_id)
+                ).rowcount
             self._cache.clear()
         return n > 0
 
@@ -224,7 +231,14 @@ class Store:
 
     # --- job records -----------------------------------------------------------------------------
     def record_job(
-        self, *, request_id: str, account_id: str, secret_id: str, style: str | None, code: str, duration_ms: float
+        self,
+        *,
+        request_id: str,
+        account_id: str,
+        secret_id: str,
+        style: str | None,
+        code: str,
+        duration_ms: float,
     ) -> None:
         with self._lock:
             self._db.execute(

@@ -121,7 +121,11 @@ async def read_tc_headers(call: Call, service: Service) -> None:
         params = dict(parse_qsl(source, keep_blank_values=True))
         if "Signature" in params or "SecretId" in params:
             call.v1 = params
-    get = (lambda k: call.v1.get(k)) if call.v1 is not None else (lambda k: h.get(f"x-tc-{k.lower()}"))
+    v1 = call.v1
+
+    def get(name: str) -> str | None:
+        return v1.get(name) if v1 is not None else h.get(f"x-tc-{name.lower()}")
+
     action, version, region = get("Action"), get("Version"), get("Region")
     if not action:
         raise errors.MissingParameter()
@@ -153,7 +157,10 @@ async def verify_signature(call: Call, service: Service) -> None:
         key = _lookup(service, p["SecretId"])
         if not s.auth_disabled:
             signing.verify_v1(
-                secret_key=key.secret_key, method=call.request.method, host=call.headers.get("host", ""), params=p
+                secret_key=key.secret_key,
+                method=call.request.method,
+                host=call.headers.get("host", ""),
+                params=p,
             )
         call.key = key
         return

@@ -21,8 +21,12 @@ def to_job(p: ImageToImageRequest, *, request_id: str, account_id: str, budget_s
     logo = None
     if logo_param is not None:
         r = logo_param.get("LogoRect")
-        rect = None if r is None else Rect(r.get("X", 0), r.get("Y", 0), r.get("Width", 0), r.get("Height", 0))
-        logo = Logo(ImageRef(url=logo_param.get("LogoUrl") or None, base64=logo_param.get("LogoImage") or None), rect)
+        rect = (
+            None if r is None else Rect(r.get("X", 0), r.get("Y", 0), r.get("Width", 0), r.get("Height", 0))
+        )
+        logo = Logo(
+            ImageRef(url=logo_param.get("LogoUrl") or None, base64=logo_param.get("LogoImage") or None), rect
+        )
     return Job(
         request_id=request_id,
         account_id=account_id,
@@ -41,7 +45,9 @@ def to_job(p: ImageToImageRequest, *, request_id: str, account_id: str, budget_s
     )
 
 
-async def run_in_worker(fn: Callable[[], Result], job: Job, lease: Lease, capacity: anyio.CapacityLimiter) -> Result:
+async def run_in_worker(
+    fn: Callable[[], Result], job: Job, lease: Lease, capacity: anyio.CapacityLimiter
+) -> Result:
     """Run ``fn`` on a worker thread; the worker owns the slot from the moment it starts.
 
     On timeout the caller gets RequestTimeout at once; the job is cancelled cooperatively (the pipeline
@@ -76,7 +82,9 @@ async def image_to_image(
     capacity: anyio.CapacityLimiter,
     base_url: str,
 ) -> tuple[dict[str, Any], Result]:
-    job = to_job(params, request_id=request_id, account_id=account_id, budget_s=service.settings.job_timeout_s)
+    job = to_job(
+        params, request_id=request_id, account_id=account_id, budget_s=service.settings.job_timeout_s
+    )
     result = await run_in_worker(
         lambda: run(job, service.plugins, service.limits, base_url=base_url), job, lease, capacity
     )

@@ -59,9 +59,7 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
-def tc3_signature(
-    secret_key: str, *, date: str, service: str, timestamp: str, canonical_request: str
-) -> str:
+def tc3_signature(secret_key: str, *, date: str, service: str, timestamp: str, canonical_request: str) -> str:
     """Hex signature of a canonical request (``Sign.sign_tc3`` of the SDK)."""
     string_to_sign = "\n".join(
         [
@@ -168,7 +166,11 @@ def verify_tc3(
                 continue
             tried.add(canon)
             expected = tc3_signature(
-                secret_key, date=auth.date, service=auth.service, timestamp=str(timestamp), canonical_request=canon
+                secret_key,
+                date=auth.date,
+                service=auth.service,
+                timestamp=str(timestamp),
+                canonical_request=canon,
             )
             ok |= hmac.compare_digest(expected, auth.signature)
     if not ok:
@@ -179,7 +181,9 @@ def verify_tc3(
 _V1_DIGESTS: dict[str, Callable[[], object]] = {"HmacSHA256": hashlib.sha256, "HmacSHA1": hashlib.sha1}
 
 
-def v1_signature(secret_key: str, *, method: str, host: str, params: Mapping[str, str], sig_method: str) -> str:
+def v1_signature(
+    secret_key: str, *, method: str, host: str, params: Mapping[str, str], sig_method: str
+) -> str:
     """base64(HMAC(key, METHOD + host + "/?" + sorted k=v joined by &)), values raw (not URL-encoded)."""
     digest = _V1_DIGESTS.get(sig_method)
     if digest is None:
@@ -230,7 +234,9 @@ def sign_tc3_headers(
         signed_headers=signed,
         payload_hash=payload_hash(body, unsigned=False),
     )
-    sig = tc3_signature(secret_key, date=date, service=service, timestamp=str(timestamp), canonical_request=canon)
+    sig = tc3_signature(
+        secret_key, date=date, service=service, timestamp=str(timestamp), canonical_request=canon
+    )
     return {
         "Content-Type": content_type,
         "Host": host,

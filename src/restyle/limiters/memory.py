@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 
 from restyle import errors
 from restyle.limiters import BaseLimiter, Lease

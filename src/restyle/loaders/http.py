@@ -79,7 +79,9 @@ def resolve(host: str, port: int) -> list[IPAddress]:
 class Loader(BaseLoader):
     name = "http"
 
-    def __init__(self, *, allowlist: Iterable[str] = (), max_redirects: int = 3, user_agent: str = "restyle") -> None:
+    def __init__(
+        self, *, allowlist: Iterable[str] = (), max_redirects: int = 3, user_agent: str = "restyle"
+    ) -> None:
         self.allow = AllowList(allowlist)
         self.max_redirects = max_redirects
         self.user_agent = user_agent

@@ -19,7 +19,6 @@ import numpy as np
 from restyle import errors
 from restyle.moderators import BaseModerator, Stage
 
-
 _WORD = re.compile(r"[^\W_]+")
 
 

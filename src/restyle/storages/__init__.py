@@ -45,7 +45,9 @@ class LinkSigner:
 
     def link(self, base_url: str, key: str, ttl_s: int, now: float | None = None) -> str:
         expires = int((now if now is not None else time.time()) + ttl_s)
-        return f"{base_url.rstrip('/')}/results/{key}?Expires={expires}&Signature={self.signature(key, expires)}"
+        return (
+            f"{base_url.rstrip('/')}/results/{key}?Expires={expires}&Signature={self.signature(key, expires)}"
+        )
 
     def valid(self, key: str, expires: str, signature: str, now: float | None = None) -> bool:
         if not expires.isdigit():
