@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pairs.")
 app.add_typer(keys_app, name="keys")
+accounts_app = typer.Typer(no_args_is_help=True, help="Account status and quota.")
+app.add_typer(accounts_app, name="accounts")
 # wide when piped, so ids and keys are never cropped in scripts
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
@@ -105,7 +107,7 @@ def keys_list(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
 
 def _change(ok: bool, what: str) -> None:
     if not ok:
-        err.print(f"[red]no such key:[/red] {what}")
+        err.print(f"[red]not found:[/red] {what}")
         raise typer.Exit(1)
     console.print(f"{what}: done")
 
@@ -126,6 +128,25 @@ def keys_enable(secret_id: str, data_dir: DataDirOpt = None, config: ConfigOpt =
 def keys_delete(secret_id: str, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
     """Delete a key for good."""
     _change(_store(config, data_dir).delete_key(secret_id), secret_id)
+
+
+@accounts_app.command("set")
+def accounts_set(
+    account: str,
+    status: Annotated[
+        str | None, typer.Option(help="active | stopped (stopped → ResourceUnavailable.StopUsing)")
+    ] = None,
+    quota: Annotated[int | None, typer.Option(help="Jobs left (0 → ResourceUnavailable.LowBalance).")] = None,
+    unlimited: Annotated[bool, typer.Option(help="Remove the quota.")] = False,
+    data_dir: DataDirOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Stop or resume an account, or give it a job quota."""
+    if status not in (None, "active", "stopped"):
+        err.print(f"[red]status must be active or stopped, got {status!r}[/red]")
+        raise typer.Exit(2)
+    new_quota: int | None | str = None if unlimited else (quota if quota is not None else "keep")
+    _change(_store(config, data_dir).set_account(account, status=status, quota=new_quota), account)
 
 
 @app.command()

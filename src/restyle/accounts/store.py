@@ -83,9 +83,11 @@ def new_secret_key() -> str:
 
 
 class Store:
-    """Thread-safe SQLite access; a short in-memory cache keeps key lookups off the disk."""
+    """Thread-safe SQLite access. Key lookups are cached in memory; the cache is dropped whenever
+    another connection (e.g. ``restyle keys disable`` in another process) has committed a change,
+    which SQLite's ``PRAGMA data_version`` tells without reading any table."""
 
-    CACHE_S = 2.0
+    CACHE_S = 30.0
 
     def __init__(self, path: Path, master_key: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,6 +98,10 @@ class Store:
         self._lock = threading.Lock()
         self._aead = AESGCM(master_key)
         self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self._data_version = self._version()
+
+    def _version(self) -> int:
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
@@ -148,6 +154,11 @@ class Store:
 
     def lookup(self, secret_id: str, *, use_cache: bool = True) -> KeyRecord | None:
         now = time.monotonic()
+        with self._lock:
+            version = self._version()
+            if version != self._data_version:
+                self._data_version = version
+                self._cache.clear()
         if use_cache:
             hit = self._cache.get(secret_id)
             if hit is not None and now - hit[0] < self.CACHE_S:
