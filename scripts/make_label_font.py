@@ -35,7 +35,6 @@ FAMILY = "Noto Sans SC Label Subset"
 
 def build(source: Path, out: Path) -> None:
     options = subset.Options()
-    options.flavor = None  # plain TrueType (FreeType reads it everywhere; woff2 would need brotli)
     options.notdef_outline = True  # keep the .notdef box: tests compare label glyphs against it
     options.hinting = False  # label sizes are large enough; saves most of the bytes
     options.layout_features = ["kern", "palt", "halt"]  # spacing only; no vertical / locl forms
@@ -54,15 +53,24 @@ def build(source: Path, out: Path) -> None:
         elif rec.nameID == 6:
             name.setName(FAMILY.replace(" ", ""), rec.nameID, rec.platformID, rec.platEncID, rec.langID)
         elif rec.nameID == 3:
-            name.setName(f"{FAMILY}; {rec.toUnicode()}", rec.nameID, rec.platformID, rec.platEncID, rec.langID)
+            name.setName(
+                f"{FAMILY}; {rec.toUnicode()}", rec.nameID, rec.platformID, rec.platEncID, rec.langID
+            )
+    font.flavor = None  # plain TrueType, not the source's woff2 (FreeType may be built without brotli)
     out.parent.mkdir(parents=True, exist_ok=True)
     font.save(str(out))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", type=Path, help="a Noto Sans SC woff2/woff/ttf holding 图片由生成 and ASCII")
-    parser.add_argument("--licence", type=Path, help="the package's LICENSE (OFL 1.1 text) to copy as OFL.txt")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "source", type=Path, help="a Noto Sans SC woff2/woff/ttf holding 图片由生成 and ASCII"
+    )
+    parser.add_argument(
+        "--licence", type=Path, help="the package's LICENSE (OFL 1.1 text) to copy as OFL.txt"
+    )
     parser.add_argument("--out", type=Path, default=OUT_DIR / OUT_NAME)
     args = parser.parse_args()
     build(args.source, args.out)

@@ -13,17 +13,22 @@ def from_pil(im: Image.Image) -> np.ndarray:
     """Any PIL mode → RGB uint8 H×W×3 (alpha composited on white, 16-bit scaled, CMYK converted)."""
     mode = im.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        arr = np.asarray(im)
-        # 16-bit grey (PNG/TIFF) arrives as I;16 or I with values 0..65535
-        arr8 = (np.clip(arr.astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
+        arr = np.clip(np.asarray(im).astype(np.int64), 0, None)
+        hi = int(arr.max()) if arr.size else 0
+        if mode != "I" or 255 < hi <= 65535:
+            arr8 = (np.minimum(arr, 65535) >> 8).astype(np.uint8)  # 16-bit grey (PNG/TIFF)
+        elif hi <= 255:
+            arr8 = arr.astype(np.uint8)  # 32-bit integer storage of 8-bit values
+        else:
+            arr8 = (arr * 255 // hi).astype(np.uint8)  # wider than 16 bits: stretch to the maximum
         return np.ascontiguousarray(np.repeat(arr8[:, :, None], 3, axis=2))
     if mode == "F":
         arr = np.asarray(im, dtype=np.float32)
-        hi = float(arr.max()) if arr.size else 1.0
-        scale = 255.0 if hi <= 1.0 else 1.0
+        peak = float(arr.max()) if arr.size else 1.0
+        scale = 255.0 if peak <= 1.0 else 1.0
         arr8 = np.clip(arr * scale, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(arr8[:, :, None], 3, axis=2))
-    if mode == "P" and "transparency" in im.info:
+    if mode in ("P", "L", "RGB") and "transparency" in im.info:  # PNG tRNS: one colour is transparent
         im = im.convert("RGBA")
         mode = "RGBA"
     if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -34,6 +39,22 @@ def from_pil(im: Image.Image) -> np.ndarray:
     if im.mode != "RGB":
         im = im.convert("RGB")
     return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+
+
+def from_pil_rgba(im: Image.Image) -> np.ndarray:
+    """Any PIL mode → RGBA uint8 H×W×4, keeping transparency (opaque modes get alpha 255).
+
+    For logos only: the rest of restyle works on RGB (``from_pil``)."""
+    has_alpha = im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        im.mode in ("P", "L", "RGB") and "transparency" in im.info
+    )
+    if not has_alpha:
+        rgb = from_pil(im)
+        alpha = np.full((*rgb.shape[:2], 1), 255, np.uint8)
+        return np.ascontiguousarray(np.concatenate([rgb, alpha], axis=2))
+    if im.mode in ("RGBa", "La"):  # premultiplied storage: convert un-premultiplies
+        im = im.convert("RGBA")
+    return np.ascontiguousarray(np.asarray(im.convert("RGBA"), dtype=np.uint8))
 
 
 def to_pil(image: np.ndarray) -> Image.Image:

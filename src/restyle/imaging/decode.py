@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin
 
 from restyle import errors
-from restyle.imaging.convert import from_pil
+from restyle.imaging.convert import from_pil, from_pil_rgba
 
 # Bounded metadata: PNG text chunks are small in real photos.
 PngImagePlugin.MAX_TEXT_CHUNK = 256 * 1024
@@ -82,9 +83,12 @@ def probe(data: bytes, limits: DecodeLimits | None = None) -> tuple[str, int, in
     return fmt, width, height
 
 
-def decode(data: bytes, limits: DecodeLimits | None = None, *, draft_box: tuple[int, int] | None = None) -> np.ndarray:
-    """Bytes → RGB uint8. ``draft_box`` lets JPEG decode at a reduced scale that still covers that box."""
-    limits = limits or DecodeLimits()
+def _decode(
+    data: bytes,
+    limits: DecodeLimits,
+    draft_box: tuple[int, int] | None,
+    convert: Callable[[Image.Image], np.ndarray],
+) -> np.ndarray:
     fmt = sniff_format(data)
     im = _open(data, fmt)
     try:
@@ -97,7 +101,7 @@ def decode(data: bytes, limits: DecodeLimits | None = None, *, draft_box: tuple[
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
                 im.load()
             oriented = ImageOps.exif_transpose(im)
-            return from_pil(oriented)
+            return convert(oriented)
         except errors.TencentError:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -111,3 +115,17 @@ def decode(data: bytes, limits: DecodeLimits | None = None, *, draft_box: tuple[
             raise errors.ImageDecodeFailed(msg) from None
     finally:
         im.close()
+
+
+def decode(
+    data: bytes, limits: DecodeLimits | None = None, *, draft_box: tuple[int, int] | None = None
+) -> np.ndarray:
+    """Bytes → RGB uint8 H×W×3 (transparency composited on white).
+
+    ``draft_box`` lets JPEG decode at a reduced scale that still covers that (width, height) box."""
+    return _decode(data, limits or DecodeLimits(), draft_box, from_pil)
+
+
+def decode_rgba(data: bytes, limits: DecodeLimits | None = None) -> np.ndarray:
+    """Bytes → RGBA uint8 H×W×4, keeping the alpha channel (logos). Same allow-list and size checks."""
+    return _decode(data, limits or DecodeLimits(), None, from_pil_rgba)

@@ -27,3 +27,8 @@ def load_bytes(ref: ImageRef, *, inline: BaseLoader, url: BaseLoader, limits: So
 
 def decode_source(data: bytes, limits: SourceLimits, box: tuple[int, int] | None = None) -> np.ndarray:
     return imaging.decode(data, limits.decode, draft_box=box)
+
+
+def decode_logo(data: bytes, limits: SourceLimits) -> np.ndarray:
+    """Logo bytes → RGBA uint8, alpha kept so a transparent PNG composites instead of pasting a box."""
+    return imaging.decode_rgba(data, limits.decode)

@@ -1,4 +1,4 @@
-"""Step 4 — ResultConfig.Resolution: ``origin`` caps the long side; fixed sizes crop to the target
+"""Step 5 — ResultConfig.Resolution: ``origin`` caps the long side; fixed sizes crop to the target
 aspect keeping faces (or, without faces, the most detailed region) in frame, then resize."""
 
 from __future__ import annotations
@@ -10,21 +10,41 @@ from restyle import imaging
 from restyle.faces import detect_faces
 from restyle.pipeline.check import RESOLUTIONS
 
+JPEG_DRAFT_SCALES = (8, 4, 2)  # the reductions libjpeg can decode at directly
+
 
 def target_size(resolution: str, width: int, height: int, origin_max_side: int) -> tuple[int, int]:
+    """Output size: a fixed Resolution exactly; ``origin`` keeps the aspect with the long side capped
+    (smaller images are never upscaled)."""
     fixed = RESOLUTIONS[resolution]
     if fixed is not None:
         return fixed
-    scale = min(1.0, origin_max_side / max(width, height))
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    long_side = max(width, height)
+    if long_side <= origin_max_side:
+        return width, height
+
+    def scaled(side: int) -> int:  # integer rounding (half up): no float drift between equal ratios
+        return max(1, (2 * side * origin_max_side + long_side) // (2 * long_side))
+
+    return scaled(width), scaled(height)
 
 
 def draft_box(resolution: str, width: int, height: int, origin_max_side: int) -> tuple[int, int]:
-    """The smallest decoded size that still covers the target (lets JPEG decode at reduced scale)."""
+    """The smallest decoded size that still covers the target (lets JPEG decode at reduced scale).
+
+    For a fixed Resolution the short side must cover the target's long side, as EXIF rotation is applied
+    after decoding. For ``origin`` the box is the source divided exactly by 8, 4 or 2 (or the source
+    itself): libjpeg rounds reduced sizes up, and an inexact reduction would shift the aspect ratio and
+    give a result one pixel off the size the same picture gets as PNG.
+    """
     tw, th = target_size(resolution, width, height, origin_max_side)
-    # either orientation (EXIF rotation is applied after decoding) must still cover the target
-    scale = min(1.0, max(tw, th) / min(width, height)) if RESOLUTIONS[resolution] else max(tw / width, th / height)
-    return max(1, int(width * scale)), max(1, int(height * scale))
+    if RESOLUTIONS[resolution] is not None:
+        scale = min(1.0, max(tw, th) / min(width, height))
+        return max(1, int(width * scale)), max(1, int(height * scale))
+    for k in JPEG_DRAFT_SCALES:
+        if width % k == 0 and height % k == 0 and width // k >= tw and height // k >= th:
+            return width // k, height // k
+    return width, height
 
 
 def _interest_center(image: np.ndarray) -> tuple[float, float]:

@@ -115,7 +115,7 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             if logo_bytes is not None and job.logo is not None and job.logo.rect is not None:
                 # logos follow the input's format and size caps, but may be small (no 50 px floor)
                 logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
-                logo = decode.decode_source(logo_bytes, logo_limits)
+                logo = decode.decode_logo(logo_bytes, logo_limits)  # RGBA: alpha kept
                 styled = label.place_logo(styled, logo, job.logo.rect)
             elif job.logo_add:
                 styled = label.default_label(styled)
