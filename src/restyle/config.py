@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,14 @@ class Settings(BaseSettings):
         None, description="Base URL for result links (e.g. https://restyle.example.com); default: from Host."
     )
     log_level: str = Field("info", description="Logging level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or as JSON objects (with request_id) for log shippers."
+    )
+    drain_timeout_s: float = Field(
+        30.0,
+        ge=0,
+        description="On SIGTERM: refuse new calls, let running jobs finish for this long, then exit.",
+    )
 
     # --- wire ------------------------------------------------------------------------------
     regions: list[str] = Field(["ap-singapore"], description="Accepted X-TC-Region values.")
@@ -79,12 +87,57 @@ class Settings(BaseSettings):
     origin_max_side: int = Field(2000, ge=64, description="Resolution=origin caps the long side to this.")
 
     # --- plugins (short registry name or dotted path) --------------------------------------
-    storage: str = Field("local", description="Result storage: local | memory | dotted path.")
-    limiter: str = Field("memory", description="Admission limiter: memory | dotted path.")
+    storage: str = Field("local", description="Result storage: local | memory | s3 | dotted path.")
+    limiter: str = Field("memory", description="Admission limiter: memory | redis | dotted path.")
     moderator: str = Field("wordlist", description="Moderator: none | wordlist | dotted path.")
     restorer: str = Field("detail", description="RestoreFace implementation: none | detail | dotted path.")
     upscaler: str = Field("sharpen", description="EnhanceImage implementation: none | sharpen | dotted path.")
     blocked_terms_file: Path | None = Field(None, description="Extra moderation terms, one per line.")
+
+    # --- scale-out: Redis admission, S3 results, Ray Serve engines ---------------------------
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for limiter=redis.")
+    redis_prefix: str = Field("restyle:", description="Key prefix in Redis (several deployments, one Redis).")
+    lease_ttl_s: float = Field(
+        10.0,
+        gt=0,
+        description="Job lease lifetime in Redis; renewed every TTL/3, a dead node's slots free after it.",
+    )
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (default: AWS).")
+    s3_presign_endpoint_url: str | None = Field(
+        None, description="Endpoint that result links point to, if clients reach S3 by another address."
+    )
+    s3_region: str = Field("us-east-1", description="S3 region (signing).")
+    s3_bucket: str = Field("restyle", description="Bucket for storage=s3.")
+    s3_prefix: str = Field("results/", description="Key prefix of results in the bucket.")
+    s3_access_key_id: str | None = Field(
+        None, description="S3 access key (default: boto3's credential chain)."
+    )
+    s3_secret_access_key: str | None = Field(None, description="S3 secret key paired with s3_access_key_id.")
+    s3_addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto", description="Bucket in the path (most self-hosted servers) or in the host name."
+    )
+    s3_create_bucket: bool = Field(False, description="Create the bucket at startup if it does not exist.")
+    s3_sweep: bool = Field(
+        True, description="Delete expired results by listing the bucket (off when a lifecycle rule does it)."
+    )
+    engine_backend: Literal["local", "ray"] = Field(
+        "local", description="Run style engines in this process, or as Ray Serve replicas."
+    )
+    ray_address: str = Field(
+        "local", description="Ray cluster to join: local (start one for this node), auto, or ray://host:port."
+    )
+    ray_replicas: int = Field(1, ge=1, description="Ray Serve replicas per engine.")
+    ray_max_ongoing_requests: int = Field(2, ge=1, description="Jobs one replica runs at once.")
+    ray_max_queued_requests: int = Field(
+        16,
+        ge=-1,
+        description="Jobs waiting per node for a replica (-1 = unbounded); beyond: RequestLimitExceeded.",
+    )
+    ray_num_cpus: float = Field(1.0, gt=0, description="CPUs reserved per replica.")
+    ray_num_gpus: float = Field(
+        1.0, ge=0, description="GPUs per replica, used only when the cluster has GPUs."
+    )
+    ray_object_store_mb: int = Field(256, ge=64, description="Object store size of a local Ray cluster.")
 
     def resolved_compute_threads(self) -> int:
         return self.compute_threads or max(1, os.cpu_count() or 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from restyle.config import Settings
 from restyle.limiters import BaseLimiter
 from restyle.loaders import http as http_loader
 from restyle.loaders import inline as inline_loader
+from restyle.ops.metrics import CountingGate
 from restyle.pipeline.decode import SourceLimits
 from restyle.pipeline.run import Plugins, RunLimits
 from restyle.storages import BaseStorage, LinkSigner
@@ -23,8 +23,12 @@ from restyle.styles import catalogue
 
 log = logging.getLogger("restyle")
 
-STORAGES = {"local": "restyle.storages.local:Storage", "memory": "restyle.storages.memory:Storage"}
-LIMITERS = {"memory": "restyle.limiters.memory:Limiter"}
+STORAGES = {
+    "local": "restyle.storages.local:Storage",
+    "memory": "restyle.storages.memory:Storage",
+    "s3": "restyle.storages.s3:Storage",
+}
+LIMITERS = {"memory": "restyle.limiters.memory:Limiter", "redis": "restyle.limiters.redis:Limiter"}
 MODERATORS = {
     "none": "restyle.moderators.none:Moderator",
     "wordlist": "restyle.moderators.wordlist:Moderator",
@@ -45,6 +49,8 @@ def _link_secret(data_dir: Path) -> bytes:
 
 def build_storage(settings: Settings, signer: LinkSigner) -> BaseStorage:
     cls: Any = plugins.resolve("storage", settings.storage, STORAGES)
+    if hasattr(cls, "from_settings"):  # plugins with their own options (s3)
+        return cls.from_settings(settings, signer)  # type: ignore[no-any-return]
     if settings.storage == "local":
         return cls(settings.data_dir / "results", signer)  # type: ignore[no-any-return]
     return cls(signer)  # type: ignore[no-any-return]
@@ -62,6 +68,16 @@ class Service:
     def close(self) -> None:
         self.store.close()
 
+    def close_backends(self) -> None:
+        """Graceful shutdown: give back held job leases, stop remote engines (each if it can)."""
+        for part in (self.limiter, *self.plugins.engines.values()):
+            close = getattr(part, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("closing %s failed", type(part).__name__)
+
 
 def build_service(settings: Settings) -> Service:
     data_dir = settings.data_dir
@@ -73,10 +89,13 @@ def build_service(settings: Settings) -> Service:
         moderator_cls(settings.blocked_terms_file) if settings.moderator == "wordlist" else moderator_cls()
     )
     cat = catalogue()
-    engine_objs = {
-        name: plugins.resolve("engine", name, engines.REGISTRY)()
-        for name in sorted({s.engine for s in cat.values()})
-    }
+    engine_names = sorted({s.engine for s in cat.values()})
+    if settings.engine_backend == "ray":  # the same engines, run as Ray Serve replicas
+        from restyle.serving.ray_serve import remote_engines
+
+        engine_objs: dict[str, engines.BaseEngine] = remote_engines(engine_names, settings)
+    else:
+        engine_objs = {name: plugins.resolve("engine", name, engines.REGISTRY)() for name in engine_names}
     bundle = Plugins(
         engines=engine_objs,
         inline_loader=inline_loader.Loader(),
@@ -86,7 +105,7 @@ def build_service(settings: Settings) -> Service:
         upscaler=plugins.resolve("upscaler", settings.upscaler, UPSCALERS)(),
         storage=build_storage(settings, signer),
         catalogue=cat,
-        compute=threading.BoundedSemaphore(settings.resolved_compute_threads()),
+        compute=CountingGate(settings.resolved_compute_threads()),
     )
     limits = RunLimits(
         source=SourceLimits(
@@ -99,7 +118,8 @@ def build_service(settings: Settings) -> Service:
         jpeg_quality=settings.jpeg_quality,
         result_ttl_s=settings.result_ttl_s,
     )
-    limiter = plugins.resolve("limiter", settings.limiter, LIMITERS)()
+    limiter_cls: Any = plugins.resolve("limiter", settings.limiter, LIMITERS)
+    limiter = limiter_cls.from_settings(settings) if hasattr(limiter_cls, "from_settings") else limiter_cls()
     return Service(settings, store, limiter, bundle, limits, signer)
 
 

@@ -27,6 +27,9 @@ from restyle import errors
 from restyle.accounts.store import KeyRecord
 from restyle.api import envelope, provider, shapes, signing
 from restyle.limiters import Lease
+from restyle.ops import health, logs
+from restyle.ops.drain import Drainer
+from restyle.ops.metrics import Metrics
 from restyle.pipeline.job import Result
 from restyle.service import Service
 
@@ -75,6 +78,13 @@ Step = Callable[[Call, Service], Awaitable[None]]
 
 
 # --- chain steps ----------------------------------------------------------------------------------
+async def refuse_when_draining(call: Call, service: Service) -> None:
+    """After SIGTERM the node takes no new job (see restyle.ops.drain)."""
+    if call.request.app.state.drainer.draining:
+        msg = "This node is shutting down and takes no new jobs; retry the call (another node will take it)."
+        raise errors.ServerError(msg)
+
+
 async def limit_body(call: Call, service: Service) -> None:
     """Read the body (POST) or query (GET) within the size and time limits."""
     s = service.settings
@@ -210,6 +220,7 @@ async def check_rate(call: Call, service: Service) -> None:
 async def acquire_job_slot(call: Call, service: Service) -> None:
     assert call.key is not None
     call.lease = service.limiter.acquire(call.key.account_id, service.settings.jobs_per_account)
+    call.request.app.state.metrics.track_lease(call.lease)
 
 
 async def parse_body(call: Call, service: Service) -> None:
@@ -259,6 +270,7 @@ async def call_provider(call: Call, service: Service) -> None:
 
 
 REQUEST_CHAIN: list[Step] = [
+    refuse_when_draining,
     limit_body,
     read_tc_headers,
     verify_signature,
@@ -298,17 +310,26 @@ def base_url(request: Request, service: Service) -> str:
 async def api(request: Request) -> Response:
     service: Service = request.app.state.service
     call = Call(request)
+    drainer: Drainer = request.app.state.drainer
+    request_id_token = logs.REQUEST_ID.set(call.request_id)
     code = "OK"
     try:
-        for step in REQUEST_CHAIN:
-            await step(call, service)
+        with drainer.track() as scope:  # in flight until answered; cut off at the drain deadline
+            for step in REQUEST_CHAIN:
+                await step(call, service)
+        if scope.cancelled_caught:
+            msg = "The node shut down before the job finished; retry the call."
+            raise errors.ServerError(msg)
         assert call.reply is not None
         response = envelope.success(call.reply, call.request_id)
         response.headers["Server-Timing"] = server_timing(call)
         return response
     except errors.TencentError as err:
         code = err.code
-        return envelope.error(err, call.request_id)
+        response = envelope.error(err, call.request_id)
+        if drainer.draining:
+            response.headers["Connection"] = "close"
+        return response
     except Exception:
         log.exception("request %s failed", call.request_id)
         code = errors.InnerError.code
@@ -326,6 +347,7 @@ async def api(request: Request) -> Response:
                 code=code,
                 duration_ms=elapsed,
             )
+        _observe(request, call, code)
         log.info(
             "request_id=%s action=%s account=%s code=%s ms=%.1f",
             call.request_id,
@@ -333,7 +355,29 @@ async def api(request: Request) -> Response:
             call.key.account_id if call.key else "-",
             code,
             elapsed,
+            extra={
+                "action": call.action or None,
+                "account": call.key.account_id if call.key else None,
+                "code": code,
+                "ms": round(elapsed, 1),
+                "style": call.style,
+            },
         )
+        logs.REQUEST_ID.reset(request_id_token)
+
+
+def _observe(request: Request, call: Call, code: str) -> None:
+    result = call.result
+    rsp = str(call.params.get("RspImgType", "base64")) if call.params else "base64"
+    request.app.state.metrics.observe_call(
+        action=call.action,
+        code=code,
+        style=result.style_id if result and code == "OK" else None,
+        engine=result.engine if result else None,
+        seconds=call.pipeline_ms / 1000 if result and code == "OK" else None,
+        result_bytes=len(result.data) if result and code == "OK" else None,
+        rsp_img_type=rsp if rsp in ("base64", "url") else "other",
+    )
 
 
 async def results(request: Request) -> Response:
@@ -353,6 +397,20 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def readyz(request: Request) -> Response:
+    ok, checks = await health.readiness(
+        request.app.state.service, draining=request.app.state.drainer.draining
+    )
+    return JSONResponse(
+        {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
+    )
+
+
+async def metrics(request: Request) -> Response:
+    body, content_type = request.app.state.metrics.render()
+    return Response(body, headers={"Content-Type": content_type})
+
+
 async def styles(request: Request) -> Response:
     service: Service = request.app.state.service
     return JSONResponse({"Styles": [s.as_json() for s in service.plugins.catalogue.values()]})
@@ -363,14 +421,22 @@ def create_app(service: Service) -> Starlette:
     async def lifespan(app: Starlette) -> Any:
         app.state.service = service
         app.state.capacity = anyio.CapacityLimiter(service.settings.worker_threads)
+        logs.configure(service.settings.log_format)
+        app.state.metrics = Metrics(gate=service.plugins.compute)
+        app.state.drainer = drainer = Drainer(service.settings.drain_timeout_s, app.state.metrics)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_sweeper, service)
+            drainer.install(tg)  # SIGTERM: drain first, then uvicorn's own shutdown
             yield
             tg.cancel_scope.cancel()
+        drainer.uninstall()
+        await anyio.to_thread.run_sync(service.close_backends)  # give back leases held by this node
 
     routes = [
         Route("/", api, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/results/{key}", results, methods=["GET"]),
         Route("/v1/styles", styles, methods=["GET"]),
     ]

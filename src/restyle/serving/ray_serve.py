@@ -1,0 +1,242 @@
+"""Style engines as Ray Serve replicas (``RESTYLE_ENGINE_BACKEND=ray``). Hosting only, no business logic.
+
+Each engine of the catalogue becomes one Serve application (``restyle-engine-<name>``) whose
+replicas hold the engine object. API nodes keep the whole pipeline and call the replicas through a
+:class:`~ray.serve.handle.DeploymentHandle` in place of the local engine, so the code path is the
+same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
+
+* Bounded queues: a replica runs ``ray_max_ongoing_requests`` jobs at once; each API node queues at
+  most ``ray_max_queued_requests`` more per engine, beyond which the call answers
+  ``RequestLimitExceeded`` at once (the SDK's standard retryer retries that code with backoff).
+* GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
+  the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
+* Cancellation: the API side waits in short slices and checks the job's budget between them; a job
+  that is out of time or abandoned cancels its Serve request. Replicas also stop at their own
+  deadline (``job_timeout_s``) through the engine's ``checkpoint``.
+* ``ray_address=local`` starts a private Ray cluster for this node (loopback only, no dashboard);
+  ``auto`` or ``ray://host:port`` joins a shared one, where the first node deploys the engines.
+
+Needs ``pip install restyle[ray]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from restyle import engines, errors, plugins
+from restyle.engines import BaseEngine, StyleRequest
+from restyle.styles import Style
+
+if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the environment
+    msg = "engine_backend 'ray' needs `pip install restyle[ray]`"
+    raise ImportError(msg)
+# ray is imported late: RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (node address = loopback) must be in the
+# environment before ray reads its constants, and only a private cluster wants it.
+
+log = logging.getLogger("restyle.serving.ray")
+APP_PREFIX = "restyle-engine-"
+GPU_ENGINES = {"diffusion", "diffusers_img2img", "onnx", "onnx_model"}
+POLL_S = 0.1
+
+
+class EngineReplica:
+    """What runs inside a Serve replica: one engine object, called with plain data."""
+
+    def __init__(self, engine_name: str, deadline_s: float, loopback: bool = False) -> None:
+        if loopback:
+            _bind_replica_grpc_to_loopback()
+        self.name = engine_name
+        self.deadline_s = deadline_s
+        self.engine: BaseEngine = plugins.resolve("engine", engine_name, engines.REGISTRY)()
+
+    def stylize(
+        self, image: np.ndarray, style: Style, strength: float, prompt: str, negative_prompt: str, seed: int
+    ) -> np.ndarray:
+        deadline = time.monotonic() + self.deadline_s
+
+        def checkpoint() -> None:
+            if time.monotonic() > deadline:
+                msg = f"The job exceeded its time budget of {self.deadline_s:g} s."
+                raise errors.RequestTimeout(msg)
+
+        request = StyleRequest(
+            style=style,
+            strength=strength,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            seed=seed,
+            checkpoint=checkpoint,
+        )
+        return self.engine.stylize(np.asarray(image), request)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+
+def _bind_replica_grpc_to_loopback() -> None:
+    """Serve replicas open an inter-deployment gRPC server on ``[::]:0`` whatever the node address
+    (ray 2.60, ``serve/_private/replica.py``); on a private loopback cluster bind it to 127.0.0.1.
+    Runs in the replica before Serve starts that server."""
+    try:
+        from ray.serve._private import replica
+    except ImportError:  # pragma: no cover - layout of another ray version
+        return
+    original: Any = getattr(replica, "add_port_to_grpc_server", None)
+    if original is None or getattr(original, "_restyle_loopback", False):
+        return
+
+    def add_port(server: Any, address: str) -> Any:
+        if address.startswith("[::]:"):
+            address = "127.0.0.1:" + address.rsplit(":", 1)[1]
+        return original(server, address)
+
+    add_port._restyle_loopback = True  # type: ignore[attr-defined]
+    replica.add_port_to_grpc_server = add_port  # type: ignore[attr-defined]
+
+
+class RayBackend:
+    """The Ray connection of one API node and the Serve applications of its engines."""
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+        self.started_ray = False
+        self.handles: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def connect(self, names: list[str]) -> None:
+        s = self.settings
+        if s.ray_address == "local":
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+        import ray
+        from ray import serve
+
+        if not ray.is_initialized():
+            if s.ray_address == "local":
+                # a private cluster for this node: loopback only, no dashboard, sized for its replicas
+                need = len(names) * s.ray_replicas * s.ray_num_cpus
+                ray.init(
+                    address="local",
+                    include_dashboard=False,
+                    num_cpus=max(int(need + 0.999), os.cpu_count() or 1),
+                    object_store_memory=s.ray_object_store_mb * 1024 * 1024,
+                    _node_ip_address="127.0.0.1",
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
+                self.started_ray = True
+            else:
+                ray.init(address=s.ray_address, log_to_driver=False, configure_logging=False)
+        serve.start(proxy_location="Disabled")
+        resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
+        has_gpu = float(resources.get("GPU", 0)) > 0
+        for name in names:
+            self.handles[name] = self._deploy(name, has_gpu)
+        log.info("engines on Ray Serve: %s (GPUs in cluster: %s)", ", ".join(names), has_gpu)
+
+    def _deploy(self, name: str, has_gpu: bool) -> Any:
+        from ray import serve
+
+        s = self.settings
+        app_name = APP_PREFIX + name
+        if self.settings.ray_address != "local" and app_name in serve.status().applications:
+            return serve.get_app_handle(app_name)  # another node deployed it already
+        engine_cls = plugins.resolve("engine", name, engines.REGISTRY)
+        wants_gpu = bool(getattr(engine_cls, "uses_gpu", name in GPU_ENGINES))
+        options: dict[str, Any] = {"num_cpus": s.ray_num_cpus}
+        if has_gpu and wants_gpu and s.ray_num_gpus > 0:
+            options["num_gpus"] = s.ray_num_gpus
+        deployment = serve.deployment(
+            name=f"engine-{name}",
+            num_replicas=s.ray_replicas,
+            max_ongoing_requests=s.ray_max_ongoing_requests,
+            max_queued_requests=s.ray_max_queued_requests,
+            ray_actor_options=options,
+        )(EngineReplica)
+        loopback = s.ray_address == "local"
+        return serve.run(deployment.bind(name, s.job_timeout_s, loopback), name=app_name, route_prefix=None)
+
+    def ready(self) -> None:
+        from ray import serve
+
+        status = serve.status().applications
+        for name in self.handles:
+            app = status.get(APP_PREFIX + name)
+            state = str(getattr(app, "status", "MISSING"))
+            if not state.endswith("RUNNING"):
+                msg = f"Serve application {APP_PREFIX + name} is {state}"
+                raise RuntimeError(msg)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        if self.started_ray:  # our private cluster: stop it (replicas, controller, raylet, GCS)
+            import ray
+            from ray import serve
+
+            try:
+                serve.shutdown()  # type: ignore[no-untyped-call]
+            finally:
+                ray.shutdown()  # type: ignore[no-untyped-call]
+
+
+class RemoteEngine(BaseEngine):
+    """A :class:`BaseEngine` whose ``stylize`` runs on a Ray Serve replica."""
+
+    def __init__(self, name: str, backend: RayBackend) -> None:
+        self.name = name
+        self.backend = backend
+
+    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+        from ray.serve.exceptions import BackPressureError
+
+        request.checkpoint()
+        handle = self.backend.handles[self.name]
+        response = handle.stylize.remote(
+            image, request.style, request.strength, request.prompt, request.negative_prompt, request.seed
+        )
+        try:
+            while True:
+                try:
+                    return np.asarray(response.result(timeout_s=POLL_S))
+                except TimeoutError:
+                    request.checkpoint()  # out of budget or abandoned: raises, and we cancel below
+        except BackPressureError:
+            msg = f"The {self.name} engine queue is full; retry the call later."
+            raise errors.RequestLimitExceeded(msg) from None
+        except errors.TencentError:
+            response.cancel()
+            raise
+        except Exception as exc:
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, errors.TencentError):
+                raise cause from None
+            if isinstance(cause, BackPressureError):
+                msg = f"The {self.name} engine queue is full; retry the call later."
+                raise errors.RequestLimitExceeded(msg) from None
+            raise
+
+    def available(self) -> tuple[bool, str]:
+        return True, ""
+
+    def ready(self) -> None:
+        self.backend.ready()
+
+    def close(self) -> None:
+        self.backend.close()
+
+
+def remote_engines(names: list[str], settings: Any) -> dict[str, BaseEngine]:
+    """Deploy (or find) one Serve application per engine; return engines that call them."""
+    backend = RayBackend(settings)
+    backend.connect(names)
+    return {name: RemoteEngine(name, backend) for name in names}
