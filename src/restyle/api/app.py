@@ -240,9 +240,13 @@ async def parse_body(call: Call, service: Service) -> None:
         except (ValueError, UnicodeDecodeError) as exc:
             msg = f"The request body is not valid JSON: {exc}."
             raise errors.InvalidParameterType(msg) from None
+        except RecursionError:
+            msg = "The request body is not valid JSON: it is nested too deeply."
+            raise errors.InvalidParameterType(msg) from None
         call.params = shapes.parse_params(obj)
     styles = call.params.get("Styles") or ["201"]
-    call.style = styles[0]
+    # recorded with the job: short and encodable, whatever the client sent (e.g. a lone \udfff escape)
+    call.style = styles[0][:32].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _reject_constant(name: str) -> Any:
@@ -339,14 +343,17 @@ async def api(request: Request) -> Response:
             call.lease.release_unless_handed_off()
         elapsed = (time.perf_counter() - call.started) * 1000
         if call.key is not None and call.lease is not None:
-            service.store.record_job(
-                request_id=call.request_id,
-                account_id=call.key.account_id,
-                secret_id=call.key.secret_id,
-                style=call.style,
-                code=code,
-                duration_ms=elapsed,
-            )
+            try:  # bookkeeping must never turn the reply into a non-JSON 500
+                service.store.record_job(
+                    request_id=call.request_id,
+                    account_id=call.key.account_id,
+                    secret_id=call.key.secret_id,
+                    style=call.style,
+                    code=code,
+                    duration_ms=elapsed,
+                )
+            except Exception:
+                log.exception("request %s: recording the job failed", call.request_id)
         _observe(request, call, code)
         log.info(
             "request_id=%s action=%s account=%s code=%s ms=%.1f",

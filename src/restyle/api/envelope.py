@@ -26,13 +26,18 @@ class JSONEnvelope(Response):
         self.headers["X-TC-RequestId"] = request_id
 
 
+def _utf8(text: str) -> bytes:
+    """UTF-8, with lone surrogates (echoed from a client's ``\\ud800`` escapes) kept as JSON escapes."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 def success_body(fields: dict[str, Any], request_id: str) -> bytes:
-    return json.dumps({"Response": {**fields, "RequestId": request_id}}, ensure_ascii=False).encode("utf-8")
+    return _utf8(json.dumps({"Response": {**fields, "RequestId": request_id}}, ensure_ascii=False))
 
 
 def error_body(error: TencentError, request_id: str) -> bytes:
     payload = {"Response": {"Error": {"Code": error.code, "Message": error.detail}, "RequestId": request_id}}
-    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    return _utf8(json.dumps(payload, ensure_ascii=False))
 
 
 def success(fields: dict[str, Any], request_id: str) -> JSONEnvelope:

@@ -27,6 +27,9 @@ class Limits:
 
 def check_url(url: str, field: str) -> None:
     """Syntax rules for InputUrl / LogoUrl (addresses are checked when fetching)."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in url):
+        msg = f"{field} {url[:80]!r} contains control characters or lone surrogates."
+        raise errors.UrlIllegal(msg)
     try:
         parts = urlsplit(url.strip())
         _ = parts.port  # raises on a bad port
