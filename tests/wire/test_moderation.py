@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
@@ -17,7 +18,10 @@ pytestmark = pytest.mark.restyle_only
 
 @pytest.fixture
 def moderated(make_server: Callable[..., Server], monkeypatch: pytest.MonkeyPatch) -> Target:
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the server process imports the plugin from tests/
+    # the server process imports the plugin from tests/ (keep whatever PYTHONPATH already says)
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    )
     srv = make_server(moderator="tests.wire.fake_moderator:Moderator")
     return Target(srv, srv.secret_id, srv.secret_key)
 
