@@ -40,7 +40,7 @@ def locate(canvas: np.ndarray, out: np.ndarray) -> tuple[int, int, float]:
 @pytest.mark.parametrize(("width", "height"), [(51, 51), (1200, 300), (300, 1200), (999, 1000), (4000, 3000)])
 def test_output_size(resolution: str, width: int, height: int) -> None:
     img = np.zeros((height, width, 3), np.uint8)
-    out = frame.frame(img, resolution, 2000)
+    out, _ = frame.frame(img, resolution, 2000)
     expected = frame.target_size(resolution, width, height, 2000)
     assert out.shape == (expected[1], expected[0], 3)
     if resolution != "origin":
@@ -62,7 +62,7 @@ def test_face_off_centre_stays_inside_portrait_crop(face_x: int) -> None:
     found = detect_faces(canvas)
     assert found, "the detector must see the astronaut"
     assert abs(found[0][0] - face[0]) < 20
-    out = frame.frame(canvas, "768:1024", 2000)
+    out, _ = frame.frame(canvas, "768:1024", 2000)
     assert out.shape == (1024, 768, 3)
     x0, y0, score = locate(canvas, out)
     assert score > 0.95
@@ -77,7 +77,7 @@ def test_face_off_centre_stays_inside_landscape_crop(face_y: int) -> None:
     canvas = canvas_with_astronaut(640, 1700, 64, face_y, background="chelsea")
     fx, fy, fw, fh = ASTRONAUT_FACE
     face_top, face_bottom = face_y + fy, face_y + fy + fh
-    out = frame.frame(canvas, "1024:768", 2000)
+    out, _ = frame.frame(canvas, "1024:768", 2000)
     assert out.shape == (768, 1024, 3)
     x0, y0, score = locate(canvas, out)
     assert score > 0.95
@@ -88,7 +88,7 @@ def test_face_off_centre_stays_inside_landscape_crop(face_y: int) -> None:
 
 def test_without_faces_the_crop_stays_inside_the_image() -> None:
     img = photo("coffee", (1600, 500))
-    out = frame.frame(img, "768:768", 2000)
+    out, _ = frame.frame(img, "768:768", 2000)
     assert out.shape == (768, 768, 3)
     _, _, score = locate(img, out)
     assert score > 0.95
@@ -113,3 +113,18 @@ def test_origin_draft_box_divides_exactly(width: int, height: int) -> None:
     assert bw >= tw
     assert bh >= th
     assert frame.target_size("origin", bw, bh, 2000) == (tw, th)
+
+
+def test_faces_found_while_framing_are_returned_in_framed_coordinates() -> None:
+    """RestoreFace reuses them, so they must match what a detector finds on the framed image."""
+    canvas = canvas_with_astronaut(1800, 600, 700, 40)
+    out, faces = frame.frame(canvas, "768:1024", 2000)
+    assert faces
+    again = detect_faces(out)
+    assert again
+    (ax, ay, aw, ah), (bx, by, bw, bh) = faces[0], again[0]
+    assert abs(ax - bx) < 0.15 * bw and abs(ay - by) < 0.15 * bh
+    assert 0.8 < aw / bw < 1.25
+    # no crop needed (same aspect) → faces are not looked for here
+    assert frame.frame(photo("astronaut", (400, 400)), "768:768", 2000)[1] is None
+    assert frame.frame(photo("astronaut", (400, 300)), "origin", 2000)[1] is None

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from restyle import imaging
-from restyle.faces import detect_faces
+from restyle.faces import Box, detect_faces
 from restyle.pipeline.check import RESOLUTIONS
 
 JPEG_DRAFT_SCALES = (8, 4, 2)  # the reductions libjpeg can decode at directly
@@ -47,8 +47,7 @@ def draft_box(resolution: str, width: int, height: int, origin_max_side: int) ->
     return width, height
 
 
-def _interest_center(image: np.ndarray) -> tuple[float, float]:
-    faces = detect_faces(image, max_faces=6)
+def _interest_center(image: np.ndarray, faces: list[Box]) -> tuple[float, float]:
     if faces:
         xs = [x for x, _, w, _ in faces] + [x + w for x, _, w, _ in faces]
         ys = [y for _, y, _, h in faces] + [y + h for _, y, _, h in faces]
@@ -63,23 +62,39 @@ def _interest_center(image: np.ndarray) -> tuple[float, float]:
     return (cx + image.shape[1] / 2) / 2, (cy + image.shape[0] / 2) / 2
 
 
-def crop_to_aspect(image: np.ndarray, aspect: float) -> np.ndarray:
+def crop_box(image: np.ndarray, aspect: float, faces: list[Box]) -> tuple[int, int, int, int]:
+    """(x0, y0, width, height) of the crop with the target aspect that keeps the faces in frame."""
     h, w = image.shape[:2]
     if abs(w / h - aspect) < 1e-3:
-        return image
-    cx, cy = _interest_center(image)
+        return 0, 0, w, h
+    cx, cy = _interest_center(image, faces)
     if w / h > aspect:  # too wide: cut columns
         cw = max(1, round(h * aspect))
-        x0 = int(min(max(cx - cw / 2, 0), w - cw))
-        return image[:, x0 : x0 + cw]
+        return int(min(max(cx - cw / 2, 0), w - cw)), 0, cw, h
     ch = max(1, round(w / aspect))
-    y0 = int(min(max(cy - ch / 2, 0), h - ch))
-    return image[y0 : y0 + ch, :]
+    return 0, int(min(max(cy - ch / 2, 0), h - ch)), w, ch
 
 
-def frame(image: np.ndarray, resolution: str, origin_max_side: int) -> np.ndarray:
+def crop_to_aspect(image: np.ndarray, aspect: float) -> np.ndarray:
+    x0, y0, cw, ch = crop_box(image, aspect, detect_faces(image, max_faces=6))
+    return image[y0 : y0 + ch, x0 : x0 + cw]
+
+
+def frame(image: np.ndarray, resolution: str, origin_max_side: int) -> tuple[np.ndarray, list[Box] | None]:
+    """The framed image, and the faces found while framing in its coordinates (None: not looked for)."""
     h, w = image.shape[:2]
     tw, th = target_size(resolution, w, h, origin_max_side)
-    if RESOLUTIONS[resolution] is not None:
-        image = crop_to_aspect(image, tw / th)
-    return imaging.resize(np.ascontiguousarray(image), tw, th)
+    faces: list[Box] | None = None
+    if RESOLUTIONS[resolution] is not None and abs(w / h - tw / th) >= 1e-3:
+        found = detect_faces(image, max_faces=6)
+        x0, y0, cw, ch = crop_box(image, tw / th, found)
+        image = image[y0 : y0 + ch, x0 : x0 + cw]
+        sx, sy = tw / cw, th / ch
+        faces = []
+        for fx, fy, fw, fh in found:
+            # keep faces whose centre lies inside the crop, clipped to it, in target pixels
+            if x0 <= fx + fw / 2 < x0 + cw and y0 <= fy + fh / 2 < y0 + ch:
+                nx0, ny0 = max(fx, x0) - x0, max(fy, y0) - y0
+                nx1, ny1 = min(fx + fw, x0 + cw) - x0, min(fy + fh, y0 + ch) - y0
+                faces.append((round(nx0 * sx), round(ny0 * sy), round((nx1 - nx0) * sx), round((ny1 - ny0) * sy)))
+    return imaging.resize(np.ascontiguousarray(image), tw, th), faces

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from restyle.faces import Box
 from restyle.restorers import BaseRestorer
 
 
-def restore(original: np.ndarray, stylized: np.ndarray, max_faces: int, restorer: BaseRestorer) -> np.ndarray:
+def restore(
+    original: np.ndarray,
+    stylized: np.ndarray,
+    max_faces: int,
+    restorer: BaseRestorer,
+    faces: list[Box] | None = None,
+) -> np.ndarray:
     if max_faces <= 0:
         return stylized
-    return restorer.restore(original, stylized, max_faces)
+    return restorer.restore(original, stylized, max_faces, faces)

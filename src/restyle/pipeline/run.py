@@ -14,7 +14,7 @@ from restyle.engines import BaseEngine
 from restyle.loaders import BaseLoader
 from restyle.moderators import BaseModerator
 from restyle.pipeline import decode, deliver, encode, enhance, frame, label, moderate, restore, stylize
-from restyle.pipeline.check import Limits, check_job
+from restyle.pipeline.check import Limits, check_job, check_rect_inside
 from restyle.pipeline.job import Job, Result
 from restyle.restorers import BaseRestorer
 from restyle.storages import BaseStorage
@@ -93,7 +93,10 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             moderate.moderate_image(image, plugins.moderator, stage="input")
         # 5. ResultConfig.Resolution
         with _timed(t, "frame", job):
-            framed = frame.frame(image, job.resolution, limits.origin_max_side)
+            framed, faces = frame.frame(image, job.resolution, limits.origin_max_side)
+            if logo_bytes is not None and job.logo is not None and job.logo.rect is not None:
+                r = job.logo.rect  # fail before stylising when the rectangle cannot fit
+                check_rect_inside(r.x, r.y, r.width, r.height, framed.shape[1], framed.shape[0])
             del image
         # 6. style engine
         seed = job.seed if job.seed is not None else zlib.crc32(framed[::17, ::17].tobytes()) & 0x7FFFFFFF
@@ -102,7 +105,7 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             styled = stylize.stylize(framed, job, style, plugins.engines, seed)
         # 7. RestoreFace
         with _timed(t, "restore", job):
-            styled = restore.restore(framed, styled, job.restore_face, plugins.restorer)
+            styled = restore.restore(framed, styled, job.restore_face, plugins.restorer, faces)
             del framed
         # 8. EnhanceImage
         with _timed(t, "enhance", job):

@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from restyle.faces import Box
+
 
 class BaseRestorer:
     name = "base"
 
-    def restore(self, original: np.ndarray, stylized: np.ndarray, max_faces: int) -> np.ndarray:
+    def restore(
+        self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
+    ) -> np.ndarray:
+        """``faces``: boxes already found by the pipeline (largest first), or None to detect here."""
         raise NotImplementedError

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from restyle.faces import detect_faces
+from restyle.faces import Box, detect_faces
 from restyle.restorers import BaseRestorer
 
 STRENGTH = 0.75  # weight of the restored face at the ellipse's centre
@@ -52,10 +52,12 @@ class Restorer(BaseRestorer):
     def __init__(self, strength: float = STRENGTH) -> None:
         self.strength = strength
 
-    def restore(self, original: np.ndarray, stylized: np.ndarray, max_faces: int) -> np.ndarray:
+    def restore(
+        self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
+    ) -> np.ndarray:
         if max_faces <= 0:
             return stylized
-        faces = detect_faces(original, max_faces)
+        faces = detect_faces(original, max_faces) if faces is None else faces[:max_faces]
         if not faces:
             return stylized
         out = stylized.copy()
