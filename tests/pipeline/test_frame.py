@@ -122,7 +122,7 @@ def test_faces_found_while_framing_are_returned_in_framed_coordinates() -> None:
     assert faces
     again = detect_faces(out)
     assert again
-    (ax, ay, aw, ah), (bx, by, bw, bh) = faces[0], again[0]
+    (ax, ay, aw, _), (bx, by, bw, bh) = faces[0], again[0]
     assert abs(ax - bx) < 0.15 * bw and abs(ay - by) < 0.15 * bh
     assert 0.8 < aw / bw < 1.25
     # no crop needed (same aspect) → faces are not looked for here

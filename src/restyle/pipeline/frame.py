@@ -96,5 +96,7 @@ def frame(image: np.ndarray, resolution: str, origin_max_side: int) -> tuple[np.
             if x0 <= fx + fw / 2 < x0 + cw and y0 <= fy + fh / 2 < y0 + ch:
                 nx0, ny0 = max(fx, x0) - x0, max(fy, y0) - y0
                 nx1, ny1 = min(fx + fw, x0 + cw) - x0, min(fy + fh, y0 + ch) - y0
-                faces.append((round(nx0 * sx), round(ny0 * sy), round((nx1 - nx0) * sx), round((ny1 - ny0) * sy)))
+                faces.append(
+                    (round(nx0 * sx), round(ny0 * sy), round((nx1 - nx0) * sx), round((ny1 - ny0) * sy))
+                )
     return imaging.resize(np.ascontiguousarray(image), tw, th), faces
