@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -232,3 +233,94 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     srv = start_weed(tmp_path_factory.mktemp("s3"))
     yield srv
     srv.stop()
+
+
+# --- restyle nodes with a slow start (Ray) ---------------------------------------------------------
+def start_slow_node(tmp: Path, timeout_s: float = 150.0, **settings: object) -> Any:
+    """Like tests.conftest.start_server, with a longer wait for /healthz (a Ray node deploys first)."""
+    import httpx
+
+    from tests.conftest import SECRET_ID, SECRET_KEY, Server
+
+    port = free_port()
+    data_dir = tmp / f"data-{port}"
+    env = {"RESTYLE_SECRET_ID": SECRET_ID, "RESTYLE_SECRET_KEY": SECRET_KEY, "RESTYLE_LOG_LEVEL": "info"}
+    for k, v in settings.items():
+        env[f"RESTYLE_{k.upper()}"] = v if isinstance(v, str) else json.dumps(v)
+    log_path = tmp / f"server-{port}.log"
+    full_env = {**os.environ, **env}
+    full_env.pop("HTTP_PROXY", None)
+    full_env.pop("http_proxy", None)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "restyle", "serve", "--port", str(port), "--data-dir", str(data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=str(tmp),
+            start_new_session=True,  # its own process group: every Ray process can be found and stopped
+        )
+    server = Server(port, data_dir, proc, log_path, env=env)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.log()[-5000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"server did not become healthy:\n{server.log()[-5000:]}")
+
+
+def process_tree(pid: int) -> set[int]:
+    """``pid`` and every process of its session (Linux /proc)."""
+    out = {pid}
+    try:
+        sid = os.getsid(pid)
+    except ProcessLookupError:
+        return set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == sid:
+                    out.add(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return out
+
+
+def listening_addresses(pids: set[int]) -> list[str]:
+    """Local addresses of TCP sockets in LISTEN state owned by ``pids`` (from /proc/net/tcp{,6})."""
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except (FileNotFoundError, PermissionError):
+            continue
+    out = []
+    for table, v6 in (("/proc/net/tcp", False), ("/proc/net/tcp6", True)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            parts = line.split()
+            if parts[3] != "0A" or parts[9] not in inodes:  # 0A = LISTEN
+                continue
+            addr_hex, port_hex = parts[1].split(":")
+            out.append(f"{_decode_addr(addr_hex, v6)}:{int(port_hex, 16)}")
+    return out
+
+
+def _decode_addr(hexaddr: str, v6: bool) -> str:
+    import ipaddress
+
+    raw = bytes.fromhex(hexaddr)
+    if not v6:
+        return str(ipaddress.IPv4Address(raw[::-1]))
+    addr = ipaddress.IPv6Address(b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4)))
+    return str(addr.ipv4_mapped) if addr.ipv4_mapped else f"[{addr}]"
