@@ -99,3 +99,61 @@ def test_ray_listens_on_loopback_only(ray_node: Server) -> None:
     assert addresses
     public = [a for a in addresses if not a.startswith(("127.", "[::1]"))]
     assert not public, public  # Serve replicas bind [::]:0 by default; see serving/ray_serve.py
+
+
+class _Response:
+    def __init__(self, exc: BaseException | None = None, delay: float = 0.0) -> None:
+        self.exc, self.delay, self.cancelled = exc, delay, False
+
+    def result(self, timeout_s: float | None = None) -> np.ndarray:
+        if self.exc is not None:
+            raise self.exc
+        if self.delay:
+            time.sleep(min(self.delay, timeout_s or self.delay))
+            raise TimeoutError
+        return np.zeros((4, 4, 3), np.uint8)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+def _remote(response: _Response) -> object:
+    from types import SimpleNamespace
+
+    from restyle.serving.ray_serve import RemoteEngine
+
+    backend = SimpleNamespace(
+        handles={"classic": SimpleNamespace(stylize=SimpleNamespace(remote=lambda *a: response))}
+    )
+    return RemoteEngine("classic", backend)  # type: ignore[arg-type]
+
+
+def test_full_queue_answers_request_limit_exceeded() -> None:
+    from ray.serve.exceptions import BackPressureError
+
+    from restyle import errors
+    from restyle.engines import StyleRequest
+    from restyle.styles import catalogue
+
+    engine = _remote(_Response(BackPressureError(num_queued_requests=4, max_queued_requests=4)))
+    with pytest.raises(errors.RequestLimitExceeded, match="queue is full"):
+        engine.stylize(np.zeros((4, 4, 3), np.uint8), StyleRequest(style=catalogue()["201"], strength=0.5))  # type: ignore[attr-defined]
+
+
+def test_out_of_budget_cancels_the_remote_call() -> None:
+    from restyle import errors
+    from restyle.engines import StyleRequest
+    from restyle.styles import catalogue
+
+    response = _Response(delay=10)
+    engine = _remote(response)
+    t_end = time.monotonic() + 0.3
+
+    def checkpoint() -> None:
+        if time.monotonic() > t_end:
+            raise errors.RequestTimeout()
+
+    request = StyleRequest(style=catalogue()["201"], strength=0.5, checkpoint=checkpoint)
+    with pytest.raises(errors.RequestTimeout):
+        engine.stylize(np.zeros((4, 4, 3), np.uint8), request)  # type: ignore[attr-defined]
+    assert response.cancelled
