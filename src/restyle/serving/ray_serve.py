@@ -7,7 +7,8 @@ same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
 
 * Bounded queues: a replica runs ``ray_max_ongoing_requests`` jobs at once; each API node queues at
   most ``ray_max_queued_requests`` more per engine, beyond which the call answers
-  ``RequestLimitExceeded`` at once (the SDK's standard retryer retries that code with backoff).
+  ``RequestLimitExceeded`` at once (the SDK's ``StandardRetryer``, when a client enables it,
+  retries that code with backoff).
 * GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
   the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
 * Cancellation: the API side waits in short slices and checks the job's budget between them; a job
