@@ -116,12 +116,21 @@ def test_sigterm_drains_running_jobs(make_server: object, gated: GatedImageServe
         httpx.get(f"{server.url}/healthz")
 
 
-def test_drain_deadline_cuts_off_stuck_jobs(make_server: object, gated: GatedImageServer) -> None:
-    server: Server = make_server(drain_timeout_s=1)  # type: ignore[operator]
+def test_drain_deadline_cuts_off_stuck_jobs_and_gives_back_leases(
+    make_server: object, gated: GatedImageServer, redis_server: RedisServer
+) -> None:
+    from restyle.limiters import redis as redis_limiter
+
+    prefix = "drain:"
+    server: Server = make_server(  # type: ignore[operator]
+        drain_timeout_s=1, limiter="redis", redis_url=redis_server.url, redis_prefix=prefix, lease_ttl_s=60
+    )
+    watcher = redis_limiter.Limiter(redis_server.url, prefix=prefix)
     c = client(server, server.secret_id, server.secret_key)
     with ThreadPoolExecutor(1) as pool:
         stuck = pool.submit(call, c, {"InputUrl": gated.url})
         wait_for(lambda: gated.arrived == 1)
+        assert watcher.in_use("default") == 1
         t0 = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
         code, _ = stuck.result(timeout=10)
@@ -129,3 +138,7 @@ def test_drain_deadline_cuts_off_stuck_jobs(make_server: object, gated: GatedIma
         assert time.monotonic() - t0 < 4
     server.proc.wait(10)
     assert "cutting off 1 call(s)" in server.log()
+    # the worker was still blocked on its download, yet the node gave its lease back on the way out
+    # (not after the 60 s TTL)
+    assert watcher.in_use("default") == 0
+    watcher.close()
