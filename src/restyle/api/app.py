@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from restyle import errors
+from restyle import errors, web
 from restyle.accounts.store import KeyRecord
 from restyle.api import envelope, provider, shapes, signing
 from restyle.limiters import Lease
@@ -420,7 +420,12 @@ async def metrics(request: Request) -> Response:
 
 async def styles(request: Request) -> Response:
     service: Service = request.app.state.service
-    return JSONResponse({"Styles": [s.as_json() for s in service.plugins.catalogue.values()]})
+    base = base_url(request, service)
+    entries = [
+        {**s.as_json(), "PreviewUrl": base + web.preview_path(s.id)}
+        for s in service.plugins.catalogue.values()
+    ]
+    return JSONResponse({"Styles": entries})
 
 
 def create_app(service: Service) -> Starlette:
@@ -440,12 +445,13 @@ def create_app(service: Service) -> Starlette:
         await anyio.to_thread.run_sync(service.close_backends)  # give back leases held by this node
 
     routes = [
-        Route("/", api, methods=["GET", "POST"]),
+        Route("/", web.front_door(api), methods=["GET", "POST"]),  # a bare GET / → /playground
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/results/{key}", results, methods=["GET"]),
         Route("/v1/styles", styles, methods=["GET"]),
+        *web.routes(service),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 
