@@ -127,6 +127,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=4)
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--compute-threads", type=int, default=1)
+    ap.add_argument(
+        "--opencv-threads",
+        type=int,
+        default=1,
+        help="OpenCV threads per node (1: one node = one core of work)",
+    )
     ap.add_argument("--max-seconds", type=float, default=60.0)
     ap.add_argument("--rejects", type=int, default=100)
     args = ap.parse_args()
@@ -141,6 +147,7 @@ def main() -> None:
             "jobs_per_account": max(3, args.clients),
             "requests_per_second": 10000,
             "compute_threads": args.compute_threads,
+            "opencv_threads": args.opencv_threads,
             "log_level": "warning",
         }
         servers = [start_server(tmp, **common, redis_prefix="tp:") for _ in range(2)]
@@ -173,7 +180,7 @@ def main() -> None:
 
     print(
         f"\nThroughput: {args.size}x{args.size} JPEG, style 201, {args.clients} clients, "
-        f"compute_threads={args.compute_threads} per node, Redis admission"
+        f"compute_threads={args.compute_threads}, opencv_threads={args.opencv_threads} per node, Redis admission"
     )
     print(f"| API nodes | calls OK | calls/s | ratio | CPU cores busy (of {os.cpu_count()}) |")
     print("|---|---|---|---|---|")

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     compute_threads: int = Field(
         0, ge=0, description="Jobs that decode and stylise at once per process (0 = CPU count); others wait."
     )
+    opencv_threads: int = Field(
+        0, ge=0, description="Threads OpenCV may use inside one job (0 = OpenCV's default, all cores)."
+    )
     worker_threads: int = Field(64, ge=1, description="Jobs in flight per process (downloads included).")
 
     # --- source fetching -------------------------------------------------------------------

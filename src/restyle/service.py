@@ -80,6 +80,10 @@ class Service:
 
 
 def build_service(settings: Settings) -> Service:
+    if settings.opencv_threads:
+        import cv2
+
+        cv2.setNumThreads(settings.opencv_threads)
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "restyle.db", load_master_key(data_dir, settings.master_key))
