@@ -64,6 +64,13 @@ class Settings(BaseSettings):
         50, description="A side this short or shorter is rejected (ParameterValueError)."
     )
     body_timeout_s: float = Field(30.0, gt=0, description="Time to receive the whole request body.")
+    header_timeout_s: float = Field(
+        10.0, gt=0, description="Time to receive a request's line and headers; slower clients are cut off."
+    )
+    max_header_bytes: int = Field(
+        32 * 1024, ge=1024, description="Request line plus headers limit; larger heads get 431 and are closed."
+    )
+    max_headers: int = Field(100, ge=8, description="Header count limit; more get 431 and are closed.")
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
     requests_per_second: float = Field(
         20.0, gt=0, description="Per-account request rate (RequestLimitExceeded)."
@@ -92,10 +99,18 @@ class Settings(BaseSettings):
     # --- plugins (short registry name or dotted path) --------------------------------------
     storage: str = Field("local", description="Result storage: local | memory | s3 | dotted path.")
     limiter: str = Field("memory", description="Admission limiter: memory | redis | dotted path.")
-    moderator: str = Field("wordlist", description="Moderator: none | wordlist | dotted path.")
+    moderator: str = Field(
+        "wordlist", description="Moderator: none | wordlist | nsfw | wordlist+nsfw | dotted path."
+    )
     restorer: str = Field("detail", description="RestoreFace implementation: none | detail | dotted path.")
     upscaler: str = Field("sharpen", description="EnhanceImage implementation: none | sharpen | dotted path.")
     blocked_terms_file: Path | None = Field(None, description="Extra moderation terms, one per line.")
+    nsfw_thresholds: dict[str, float] = Field(
+        {"Porn": 0.8, "Hentai": 0.8},
+        description="moderator nsfw: a class (Drawing, Hentai, Neutral, Porn, Sexy) at or over its "
+        "probability threshold refuses the image.",
+    )
+    nsfw_threads: int = Field(1, ge=1, description="moderator nsfw: onnxruntime threads per classification.")
 
     # --- scale-out: Redis admission, S3 results, Ray Serve engines ---------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for limiter=redis.")

@@ -32,6 +32,8 @@ LIMITERS = {"memory": "restyle.limiters.memory:Limiter", "redis": "restyle.limit
 MODERATORS = {
     "none": "restyle.moderators.none:Moderator",
     "wordlist": "restyle.moderators.wordlist:Moderator",
+    "nsfw": "restyle.moderators.nsfw:Moderator",
+    "wordlist+nsfw": "restyle.moderators.nsfw:WordlistAndNsfw",
 }
 RESTORERS = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
 UPSCALERS = {"none": "restyle.upscalers.none:Upscaler", "sharpen": "restyle.upscalers.sharpen:Upscaler"}
@@ -89,9 +91,12 @@ def build_service(settings: Settings) -> Service:
     store = Store(data_dir / "restyle.db", load_master_key(data_dir, settings.master_key))
     signer = LinkSigner(_link_secret(data_dir))
     moderator_cls: Any = plugins.resolve("moderator", settings.moderator, MODERATORS)
-    moderator = (
-        moderator_cls(settings.blocked_terms_file) if settings.moderator == "wordlist" else moderator_cls()
-    )
+    if hasattr(moderator_cls, "from_settings"):  # plugins with options of their own (nsfw)
+        moderator = moderator_cls.from_settings(settings)
+    elif settings.moderator == "wordlist":
+        moderator = moderator_cls(settings.blocked_terms_file)
+    else:
+        moderator = moderator_cls()
     cat = catalogue()
     engine_names = sorted({s.engine for s in cat.values()})
     if settings.engine_backend == "ray":  # the same engines, run as Ray Serve replicas

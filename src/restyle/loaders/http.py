@@ -2,11 +2,17 @@
 
 - http/https only, no credentials in the URL (``pipeline.check.check_url``);
 - the host is resolved once per hop and **every** address is checked (loopback, private, link-local,
-  CGNAT, multicast, reserved, IPv4-mapped/6to4/Teredo IPv6); the connection then goes to the checked
-  address (the Host header and TLS SNI keep the name), so a second lookup cannot change the target;
+  CGNAT, multicast, reserved, IPv4-mapped/6to4/Teredo/NAT64 IPv6); numeric forms such as
+  ``http://2130706433/`` or ``http://0x7f.1/`` are resolved by the system like any name and refused by
+  the address they mean. The socket then connects to the checked address only (``_PinnedBackend``
+  ignores the name it is given), while the Host header, TLS SNI and certificate check keep the name,
+  so a second lookup (DNS rebinding) cannot change the target;
 - redirects are followed by hand, each hop checked, up to ``max_redirects``;
-- one total deadline for the whole download (not per read), and a byte cap enforced while reading;
-- ``Accept-Encoding: identity`` and raw reads: nothing is decompressed.
+- one total deadline for the whole download: every connect, TLS handshake, write and read waits at
+  most for what is left of it (a server that drips one byte a second is cut off on time), and a
+  byte cap enforced while reading;
+- ``Accept-Encoding: identity`` and raw reads (httpcore never decodes): nothing is decompressed, so a
+  ``Content-Encoding: gzip`` bomb arrives as its compressed bytes and is judged (and refused) as such.
 An allow-list of hosts or CIDRs lets tests and private deployments fetch from chosen addresses.
 """
 
@@ -14,11 +20,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit
 
-import httpx
+import httpcore
 
 from restyle import errors
 from restyle.loaders import BaseLoader
@@ -76,6 +84,72 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return out
 
 
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every operation waits at most until the download's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self.inner = inner
+        self.deadline = deadline
+
+    def _left(self, timeout: float | None) -> float:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            msg = "The image download exceeded its time budget."
+            raise errors.ImageDownloadError(msg)
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self._left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self._left(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        tls = self.inner.start_tls(ssl_context, server_hostname, self._left(timeout))
+        return _DeadlineStream(tls, self.deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Connects to one checked address whatever host name httpcore asks for (no second lookup)."""
+
+    def __init__(self, ip: IPAddress, deadline: float) -> None:
+        self.ip = ip
+        self.deadline = deadline
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            msg = "The image download exceeded its time budget."
+            raise errors.ImageDownloadError(msg)
+        stream = self.inner.connect_tcp(str(self.ip), port, timeout=left, socket_options=socket_options)
+        return _DeadlineStream(stream, self.deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        msg = "unix sockets are never used for downloads"
+        raise errors.ImageDownloadError(msg)
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
 class Loader(BaseLoader):
     name = "http"
 
@@ -85,6 +159,7 @@ class Loader(BaseLoader):
         self.allow = AllowList(allowlist)
         self.max_redirects = max_redirects
         self.user_agent = user_agent
+        self.ssl_context = ssl.create_default_context()
 
     def pick_address(self, host: str, port: int) -> IPAddress:
         """Resolve ``host`` and return an address to connect to, if every address is allowed."""
@@ -127,47 +202,46 @@ class Loader(BaseLoader):
         host = parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
         ip = self.pick_address(host, port)
-        ip_host = f"[{ip}]" if ip.version == 6 else str(ip)
-        default_port = port == (443 if scheme == "https" else 80)
-        host_header = host if default_port else f"{host}:{port}"
-        if ":" in host and not host.startswith("["):
-            host_header = f"[{host}]" if default_port else f"[{host}]:{port}"
-        target = urlunsplit((scheme, f"{ip_host}:{port}", parts.path or "/", parts.query, ""))
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            msg = "The image download exceeded its time budget."
-            raise errors.ImageDownloadError(msg)
-        timeout = httpx.Timeout(remaining)
-        headers = {"Host": host_header, "Accept-Encoding": "identity", "User-Agent": self.user_agent}
-        extensions = {"sni_hostname": host} if scheme == "https" else {}
+        headers = [("Accept-Encoding", "identity"), ("User-Agent", self.user_agent)]
+        backend = _PinnedBackend(ip, deadline)
         try:
             with (
-                httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client,
-                client.stream("GET", target, headers=headers, extensions=extensions) as resp,
+                httpcore.ConnectionPool(
+                    ssl_context=self.ssl_context, network_backend=backend, max_connections=1, retries=0
+                ) as pool,
+                pool.stream("GET", url, headers=headers) as resp,
             ):
-                if resp.status_code in REDIRECTS or not 200 <= resp.status_code < 300:
-                    return resp.status_code, resp.headers.get("location"), b""
-                declared = resp.headers.get("content-length")
+                location = _header(resp.headers, b"location")
+                if resp.status in REDIRECTS or not 200 <= resp.status < 300:
+                    return resp.status, location, b""
+                declared = _header(resp.headers, b"content-length")
                 if declared and declared.isdigit() and int(declared) > max_bytes:
                     msg = f"The downloaded image is {declared} bytes; at most {max_bytes} are allowed."
                     raise errors.ImageSizeExceed(msg)
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in resp.iter_raw():
+                for chunk in resp.iter_stream():
                     size += len(chunk)
                     if size > max_bytes:
                         msg = f"The downloaded image is larger than {max_bytes} bytes."
                         raise errors.ImageSizeExceed(msg)
-                    if time.monotonic() > deadline:
-                        msg = "The image download exceeded its time budget."
-                        raise errors.ImageDownloadError(msg)
                     chunks.append(chunk)
-                return resp.status_code, None, b"".join(chunks)
+                return resp.status, None, b"".join(chunks)
         except errors.TencentError:
             raise
-        except httpx.TimeoutException:
+        except httpcore.TimeoutException:
             msg = "The image download exceeded its time budget."
             raise errors.ImageDownloadError(msg) from None
-        except (httpx.HTTPError, OSError) as exc:
+        except (httpcore.LocalProtocolError, httpcore.UnsupportedProtocol, ValueError, UnicodeError) as exc:
+            msg = f"The image URL cannot be requested: {type(exc).__name__}."
+            raise errors.UrlIllegal(msg) from None
+        except (httpcore.ProtocolError, httpcore.NetworkError, OSError) as exc:
             msg = f"The image could not be downloaded: {type(exc).__name__}."
             raise errors.ImageDownloadError(msg) from None
+
+
+def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1").strip()
+    return None
