@@ -15,6 +15,8 @@ from restyle.styles import Style
 REGISTRY = {
     "identity": "restyle.engines.identity:Engine",
     "classic": "restyle.engines.classic:Engine",
+    "onnx": "restyle.engines.onnx:Engine",
+    "diffusion": "restyle.engines.diffusion:Engine",
 }
 
 
