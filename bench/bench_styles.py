@@ -79,7 +79,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rss-style", default="201")
     parser.add_argument("--rss-side", type=int, default=4999)
     args = parser.parse_args(argv)
-    styles = [s for s in catalogue().values() if not args.styles or s.id in args.styles.split(",")]
+    styles = [
+        s
+        for s in catalogue().values()
+        if s.engine == "classic" and (not args.styles or s.id in args.styles.split(","))
+    ]
     images = {size: photo(*size) for size in SIZES}
     columns = [f"{w}x{h} {kind}" for w, h in SIZES for kind in ("ms", "cold")]
     header = f"{'id':>4}  {'recipe':<13}" + "".join(f"{c:>16}" for c in columns)

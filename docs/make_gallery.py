@@ -1,6 +1,7 @@
-"""Contact sheet of every classic style on one photo: ``python docs/make_gallery.py [out.jpg]``.
+"""Contact sheet of every style on one photo: ``python docs/make_gallery.py [out.jpg] [skimage photo]``.
 
-Writes ``docs/gallery.jpg`` by default: the source photo then one labelled tile per style.
+Writes ``docs/gallery.jpg`` by default: the source photo then one labelled tile per style, each
+rendered by the engine the catalogue names (engines that cannot run here are left out).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from restyle.engines import StyleRequest
-from restyle.engines.classic import Engine
+from restyle import plugins
+from restyle.engines import REGISTRY, BaseEngine, StyleRequest
 from restyle.styles import Style, catalogue
 
 
@@ -43,12 +44,17 @@ def contact_sheet(
     side = min(h, w)
     square = image[(h - side) // 2 : (h - side) // 2 + side, (w - side) // 2 : (w - side) // 2 + side]
     square = np.ascontiguousarray(cv2.resize(square, (tile * 2, tile * 2), interpolation=cv2.INTER_AREA))
-    engine = Engine()
+    engines: dict[str, BaseEngine] = {}
     tiles = []
     source = cv2.resize(square, (tile, tile), interpolation=cv2.INTER_AREA)
     _label(source, "source")
     tiles.append(source)
     for style in styles:
+        if style.engine not in engines:
+            engines[style.engine] = plugins.resolve("engine", style.engine, REGISTRY)()
+        engine = engines[style.engine]
+        if not engine.available()[0]:
+            continue
         request = StyleRequest(
             style=style, strength=style.strength if strength is None else strength, seed=seed
         )
