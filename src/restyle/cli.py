@@ -47,10 +47,9 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the API 3.0 endpoint (POST / and GET /), /healthz, result links and the style catalogue."""
-    import uvicorn
-
     from restyle.api.app import create_app
     from restyle.service import build_service, ensure_keys
+    from restyle.serving import uvicorn as serving
 
     settings = _settings(config, host=host, port=port, data_dir=data_dir)
     logging.basicConfig(
@@ -65,15 +64,8 @@ def serve(
         console.print(f"  SecretId:  {created[0]}\n  SecretKey: {created[1]}")
     if settings.auth_disabled:
         logging.getLogger("restyle").warning("SIGNATURE CHECKS ARE DISABLED (RESTYLE_AUTH_DISABLED)")
-    uvicorn.run(
-        create_app(service),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_keep_alive=5,
-        limit_concurrency=512,
-        access_log=False,
-    )
+    # uvicorn plus request-head limits (time, size, count) it lacks: restyle.serving.uvicorn
+    serving.serve(create_app(service), settings)
 
 
 def _store(config: Path | None, data_dir: Path | None) -> Any:
