@@ -76,8 +76,11 @@ class Server:
         )
 
 
-def start_server(tmp: Path, **settings: object) -> Server:
-    """Start ``python -m restyle serve`` with RESTYLE_* settings; wait until /healthz answers."""
+def start_server(tmp: Path, *, wait_s: float = 30.0, own_session: bool = False, **settings: object) -> Server:
+    """Start ``python -m restyle serve`` with RESTYLE_* settings; wait until /healthz answers.
+
+    ``own_session`` puts the server in its own process group (so every child, e.g. Ray's, can be found).
+    """
     port = free_port()
     data_dir = tmp / f"data-{port}"
     env = {
@@ -99,19 +102,20 @@ def start_server(tmp: Path, **settings: object) -> Server:
             stderr=subprocess.STDOUT,
             env=full_env,
             cwd=str(tmp),
+            start_new_session=own_session,
         )
     server = Server(port, data_dir, proc, log_path, env=env)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{server.log()}")
+            raise RuntimeError(f"server exited early:\n{server.log()[-5000:]}")
         try:
             if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.1)
     server.stop()
-    raise RuntimeError(f"server did not become healthy:\n{server.log()}")
+    raise RuntimeError(f"server did not become healthy:\n{server.log()[-5000:]}")
 
 
 @pytest.fixture(scope="session")

@@ -237,41 +237,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
 
 # --- restyle nodes with a slow start (Ray) ---------------------------------------------------------
 def start_slow_node(tmp: Path, timeout_s: float = 150.0, **settings: object) -> Any:
-    """Like tests.conftest.start_server, with a longer wait for /healthz (a Ray node deploys first)."""
-    import httpx
+    """tests.conftest.start_server with a longer wait for /healthz (a Ray node deploys first), in its own
+    process group so every Ray process it starts can be found and stopped."""
+    from tests.conftest import start_server
 
-    from tests.conftest import SECRET_ID, SECRET_KEY, Server
-
-    port = free_port()
-    data_dir = tmp / f"data-{port}"
-    env = {"RESTYLE_SECRET_ID": SECRET_ID, "RESTYLE_SECRET_KEY": SECRET_KEY, "RESTYLE_LOG_LEVEL": "info"}
-    for k, v in settings.items():
-        env[f"RESTYLE_{k.upper()}"] = v if isinstance(v, str) else json.dumps(v)
-    log_path = tmp / f"server-{port}.log"
-    full_env = {**os.environ, **env}
-    full_env.pop("HTTP_PROXY", None)
-    full_env.pop("http_proxy", None)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "restyle", "serve", "--port", str(port), "--data-dir", str(data_dir)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            cwd=str(tmp),
-            start_new_session=True,  # its own process group: every Ray process can be found and stopped
-        )
-    server = Server(port, data_dir, proc, log_path, env=env)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{server.log()[-5000:]}")
-        try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"server did not become healthy:\n{server.log()[-5000:]}")
+    return start_server(tmp, wait_s=timeout_s, own_session=True, **settings)
 
 
 def process_tree(pid: int) -> set[int]:
