@@ -11,10 +11,56 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
+
+
+class OnnxModel(BaseModel):
+    """A user ONNX image-to-image model registered for a style id (``[onnx_models.<id>]``)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    path: str = Field(description="The .onnx file (relative: to onnx_models_dir).")
+    layout: Literal["NCHW", "NHWC"] = Field("NCHW", description="Input and output tensor layout.")
+    value_range: Literal["0..1", "-1..1", "0..255"] = Field(
+        "0..1", alias="range", description="Pixel value range of input and output."
+    )
+    multiple: int = Field(1, ge=1, le=1024, description="Height and width are padded to a multiple of this.")
+    channels: Literal["RGB", "BGR"] = Field("RGB", description="Channel order.")
+    max_side: int = Field(0, ge=0, description="Style at most this large, then resize back (0 = full size).")
+    tile: int = Field(0, ge=0, description="Tile size for this model (0 = onnx_tile).")
+    zh: str = Field("", description="Chinese name (default: the current style's, or the file name).")
+    en: str = Field("", description="English name (default: the current style's, or the file name).")
+    strength: float | None = Field(None, gt=0, le=1, description="Default Strength.")
+    latency: Literal["fast", "medium", "slow"] = Field("medium", description="Latency class.")
+
+    def params(self) -> dict[str, Any]:
+        """The catalogue ``params`` of the onnx engine's ``model`` recipe."""
+        out: dict[str, Any] = {
+            "path": self.path,
+            "layout": self.layout,
+            "range": self.value_range,
+            "multiple": self.multiple,
+            "channels": self.channels,
+            "max_side": self.max_side,
+        }
+        if self.tile:
+            out["tile"] = self.tile
+        return out
+
+
+class DiffusionStyle(BaseModel):
+    """A style id painted by the diffusion engine (``[diffusion_styles.<id>]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    template: str = Field("{prompt}", description="Prompt template; {prompt} is the caller's Prompt.")
+    negative: str = Field("", description="Negative prompt added to the caller's NegativePrompt.")
+    strength: float | None = Field(None, gt=0, le=1, description="Default Strength.")
+    zh: str = Field("", description="Chinese name (default: the current style's, or the id).")
+    en: str = Field("", description="English name (default: the current style's, or the id).")
 
 
 class Settings(BaseSettings):
@@ -103,7 +149,11 @@ class Settings(BaseSettings):
         "wordlist", description="Moderator: none | wordlist | nsfw | wordlist+nsfw | dotted path."
     )
     restorer: str = Field("detail", description="RestoreFace implementation: none | detail | dotted path.")
-    upscaler: str = Field("sharpen", description="EnhanceImage implementation: none | sharpen | dotted path.")
+    upscaler: str = Field(
+        "sharpen",
+        description="EnhanceImage implementation: none | sharpen | esrgan (learned x2 super-resolution, "
+        "sharpened, then back to size) | dotted path.",
+    )
     blocked_terms_file: Path | None = Field(None, description="Extra moderation terms, one per line.")
     nsfw_thresholds: dict[str, float] = Field(
         {"Porn": 0.8, "Hentai": 0.8},
@@ -111,6 +161,49 @@ class Settings(BaseSettings):
         "probability threshold refuses the image.",
     )
     nsfw_threads: int = Field(1, ge=1, description="moderator nsfw: onnxruntime threads per classification.")
+
+    # --- learned engines: onnx, diffusion; EnhanceImage model -------------------------------
+    onnx_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="onnxruntime device: auto (CUDA when this onnxruntime has it), cpu or cuda."
+    )
+    onnx_threads: int = Field(
+        0, ge=0, description="onnxruntime intra-op threads per model session (0 = onnxruntime's default)."
+    )
+    onnx_tile: int = Field(
+        768, ge=64, description="onnx engine: images larger than this are styled in tiles of this size."
+    )
+    onnx_overlap: int = Field(32, ge=0, description="onnx engine: overlap of neighbouring tiles, in pixels.")
+    onnx_models_dir: Path | None = Field(
+        None, description="Folder that relative onnx_models paths are read from (default: the working dir)."
+    )
+    onnx_models: dict[str, OnnxModel] = Field(
+        {},
+        description="User ONNX image-to-image models by style id ([onnx_models.<id>] path, layout, range, "
+        "multiple, channels, ...); an existing id is switched to the model, a new id is added.",
+    )
+    learned_tencent_styles: list[str] = Field(
+        [],
+        description="Tencent style ids painted by a learned onnx model instead of classic: "
+        "104 (watercolor), 133 (Monet garden), 134 (impasto).",
+    )
+    diffusion_checkpoint: Path | None = Field(
+        None, description="Local diffusers img2img checkpoint folder (never a hub id; read offline)."
+    )
+    diffusion_steps: int = Field(
+        20, ge=1, le=200, description="Diffusion steps (at least ceil(1/strength) are run, so some denoise)."
+    )
+    diffusion_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Diffusion device: auto (CUDA when torch sees a GPU), cpu or cuda."
+    )
+    diffusion_styles: dict[str, DiffusionStyle] = Field(
+        {},
+        description="Style ids painted by the diffusion engine ([diffusion_styles.<id>] template, "
+        "strength, zh, en, negative); an existing id is switched, a new id is added.",
+    )
+    esrgan_tile: int = Field(
+        192, ge=32, description="EnhanceImage esrgan: input tile size (tiles overlap by esrgan_overlap)."
+    )
+    esrgan_overlap: int = Field(8, ge=0, description="EnhanceImage esrgan: tile overlap, in input pixels.")
 
     # --- scale-out: Redis admission, S3 results, Ray Serve engines ---------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for limiter=redis.")

@@ -19,7 +19,7 @@ from restyle.ops.metrics import CountingGate
 from restyle.pipeline.decode import SourceLimits
 from restyle.pipeline.run import Plugins, RunLimits
 from restyle.storages import BaseStorage, LinkSigner
-from restyle.styles import catalogue
+from restyle.styles import Style, catalogue
 
 log = logging.getLogger("restyle")
 
@@ -36,7 +36,11 @@ MODERATORS = {
     "wordlist+nsfw": "restyle.moderators.nsfw:WordlistAndNsfw",
 }
 RESTORERS = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
-UPSCALERS = {"none": "restyle.upscalers.none:Upscaler", "sharpen": "restyle.upscalers.sharpen:Upscaler"}
+UPSCALERS = {
+    "none": "restyle.upscalers.none:Upscaler",
+    "sharpen": "restyle.upscalers.sharpen:Upscaler",
+    "esrgan": "restyle.upscalers.esrgan:Upscaler",
+}
 DEFAULT_ACCOUNT = "default"
 
 
@@ -47,6 +51,19 @@ def _link_secret(data_dir: Path) -> bytes:
         with os.fdopen(fd, "wb") as fh:
             fh.write(base64.b64encode(os.urandom(32)))
     return base64.b64decode(path.read_bytes().strip())
+
+
+def configured_catalogue(settings: Settings) -> dict[str, Style]:
+    """The built-in catalogue with the learned-engine settings applied (onnx models, diffusion styles)."""
+    from restyle.engines import diffusion, onnx
+
+    return diffusion.configure_catalogue(onnx.configure_catalogue(catalogue(), settings), settings)
+
+
+def build_plugin(kind: str, name: str, registry: dict[str, str], settings: Settings) -> Any:
+    """Instantiate a plugin; classes with options of their own take them from ``from_settings``."""
+    cls: Any = plugins.resolve(kind, name, registry)
+    return cls.from_settings(settings) if hasattr(cls, "from_settings") else cls()
 
 
 def build_storage(settings: Settings, signer: LinkSigner) -> BaseStorage:
@@ -97,21 +114,25 @@ def build_service(settings: Settings) -> Service:
         moderator = moderator_cls(settings.blocked_terms_file)
     else:
         moderator = moderator_cls()
-    cat = catalogue()
+    cat = configured_catalogue(settings)
     engine_names = sorted({s.engine for s in cat.values()})
     if settings.engine_backend == "ray":  # the same engines, run as Ray Serve replicas
         from restyle.serving.ray_serve import remote_engines
 
         engine_objs: dict[str, engines.BaseEngine] = remote_engines(engine_names, settings)
     else:
-        engine_objs = {name: plugins.resolve("engine", name, engines.REGISTRY)() for name in engine_names}
+        engine_objs = {name: build_plugin("engine", name, engines.REGISTRY, settings) for name in engine_names}
+        for style in cat.values():  # a style its engine cannot run stops startup, naming the style
+            check = getattr(engine_objs[style.engine], "check_style", None)
+            if check is not None:
+                check(style)
     bundle = Plugins(
         engines=engine_objs,
         inline_loader=inline_loader.Loader(),
         url_loader=http_loader.Loader(allowlist=settings.url_allowlist, max_redirects=settings.max_redirects),
         moderator=moderator,
         restorer=plugins.resolve("restorer", settings.restorer, RESTORERS)(),
-        upscaler=plugins.resolve("upscaler", settings.upscaler, UPSCALERS)(),
+        upscaler=build_plugin("upscaler", settings.upscaler, UPSCALERS, settings),
         storage=build_storage(settings, signer),
         catalogue=cat,
         compute=CountingGate(settings.resolved_compute_threads()),

@@ -15,7 +15,7 @@ Recipes (the catalogue's ``recipe``; knobs in ``params``):
   (``[onnx_models.<style id>]``), see :func:`configure_catalogue`.
 
 Every recipe also reads ``max_side`` (the image is styled at most this large, then resized back: painting
-styles look right at roughly 500–1300 px; 0 = full size), ``tile`` and ``overlap``.
+styles look right at roughly 500–1300 px; 0 = full size), ``tile``, ``overlap`` and ``stats_side``.
 
 How a picture is processed:
 
@@ -24,9 +24,13 @@ How a picture is processed:
 2. large images are cut into overlapping ``tile``-sized tiles whose outputs are blended with linear ramps
    over the overlap (weights sum to one), so memory is bounded by the tile size, not the image size;
 3. networks with instance normalisation compute per-channel spatial means inside the graph, which would
-   differ from tile to tile and show as seams. Such a graph is split once (:func:`split_spatial_stats`)
-   into a *statistics* model, run on a downscaled copy of the whole image, and a *tile* model that takes
-   those statistics as inputs. All tiles are then normalised alike and the seams go away;
+   differ from tile to tile and show as seams. Such a graph is split once (:func:`split_spatial_stats`;
+   ``InstanceNormalization`` nodes are first rewritten as the same arithmetic) into a *statistics* model,
+   run on a copy of the whole image at most ``stats_side`` large (default: the tile size, so memory stays
+   that of one tile), and a *tile* model that takes those statistics as inputs. All tiles are normalised
+   alike and the seams go away. Statistics from a smaller copy shift the look a little (measured: 7–10
+   levels on average at 0.7x) but evenly, with no seam; when the copy is the full working size, tiles
+   match a single pass within about 1 level;
 4. the result is blended with the input by ``strength`` (monotonic: 0 → input, 1 → full style).
 """
 
@@ -170,12 +174,15 @@ def to_model(image: U8, spec: ModelSpec) -> F32:
 
 
 def from_model(out: F32, spec: ModelSpec) -> U8:
-    """Inverse of :func:`to_model`, with rounding and clipping."""
+    """Inverse of :func:`to_model`, with rounding and clipping (``out`` is overwritten)."""
     if spec.value_range == "-1..1":
-        out = (out + np.float32(1.0)) * np.float32(127.5)
+        out += np.float32(1.0)
+        out *= np.float32(127.5)
     elif spec.value_range == "0..1":
-        out = out * np.float32(255.0)
-    img = np.clip(out + np.float32(0.5), 0, 255).astype(np.uint8)
+        out *= np.float32(255.0)
+    out += np.float32(0.5)
+    np.clip(out, 0, 255, out=out)
+    img = out.astype(np.uint8)
     if spec.channels == "BGR":
         img = img[:, :, ::-1]
     return np.ascontiguousarray(img)
@@ -209,12 +216,15 @@ def _ramps(starts: list[int], tile: int, length: int) -> list[F32]:
             if ov > 0:
                 w[n - ov :] = 1.0 - (np.arange(ov, dtype=np.float32) + 0.5) / ov
         out.append(w)
-    return out
+    total = np.zeros(length, np.float32)  # where three tiles meet (a short last step), renormalise
+    for s, w in zip(starts, out, strict=True):
+        total[s : s + len(w)] += w
+    return [w / total[s : s + len(w)] for s, w in zip(starts, out, strict=True)]
 
 
 def tiled(
-    image: F32,
-    fn: Callable[[F32], F32],
+    image: np.ndarray,
+    fn: Callable[[np.ndarray], F32],
     *,
     tile: int,
     overlap: int,
@@ -272,6 +282,9 @@ def _spatial_stat_nodes(graph: Any, layout: Layout) -> list[Any]:
 
     consts = _constants(graph)
     spatial = ({2, 3}, {-2, -1}) if layout == "NCHW" else ({1, 2}, {-3, -2})
+    decomposed = {
+        n.output[0] for n in graph.node if n.op_type == "ReduceMean" and "/restyle_in" in n.output[0]
+    }
     found = []
     for node in graph.node:
         if node.op_type == "GlobalAveragePool":
@@ -282,6 +295,8 @@ def _spatial_stat_nodes(graph: Any, layout: Layout) -> list[Any]:
             if axes is None and len(node.input) > 1 and node.input[1] in consts:
                 axes = consts[node.input[1]].tolist()
             if attrs.get("keepdims", 1) and axes is not None and set(axes) in spatial:
+                found.append(node)
+            elif node.output[0] in decomposed:  # from InstanceNormalization: NCHW whatever the I/O layout
                 found.append(node)
     return found
 
@@ -297,6 +312,59 @@ def free_spatial_dims(model: Any, layout: Layout) -> None:
                 dims[axis].dim_param = name
 
 
+def decompose_instance_norm(model: Any) -> int:
+    """Rewrite ``InstanceNormalization`` nodes as ReduceMean arithmetic (so their statistics can be shared).
+
+    ``y = (x - mean) / sqrt(var + eps) * scale + bias`` with means over height and width (NCHW, as the
+    operator defines). Returns how many nodes were rewritten.
+    """
+    from onnx import helper, numpy_helper
+
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 17)
+    nodes: list[Any] = []
+    count = 0
+    for node in model.graph.node:
+        if node.op_type != "InstanceNormalization":
+            nodes.append(node)
+            continue
+        count += 1
+        x, scale, bias = node.input[:3]
+        y = node.output[0]
+        eps = next((a.f for a in node.attribute if a.name == "epsilon"), 1e-5)
+        k = f"{y}/restyle_in{count}"
+        model.graph.initializer.extend(
+            [
+                numpy_helper.from_array(np.asarray([-1, 1, 1], np.int64), f"{k}/shape"),
+                numpy_helper.from_array(np.asarray(eps, np.float32), f"{k}/eps"),
+            ]
+        )
+        if opset >= 18:
+            model.graph.initializer.append(numpy_helper.from_array(np.asarray([2, 3], np.int64), f"{k}/axes"))
+
+        def mean(src: str, dst: str, k: str = k) -> Any:
+            if opset >= 18:
+                return helper.make_node("ReduceMean", [src, f"{k}/axes"], [dst], keepdims=1)
+            return helper.make_node("ReduceMean", [src], [dst], axes=[2, 3], keepdims=1)
+
+        nodes += [
+            mean(x, f"{k}/mean"),
+            helper.make_node("Sub", [x, f"{k}/mean"], [f"{k}/d"]),
+            helper.make_node("Mul", [f"{k}/d", f"{k}/d"], [f"{k}/d2"]),
+            mean(f"{k}/d2", f"{k}/var"),
+            helper.make_node("Add", [f"{k}/var", f"{k}/eps"], [f"{k}/ve"]),
+            helper.make_node("Sqrt", [f"{k}/ve"], [f"{k}/sd"]),
+            helper.make_node("Div", [f"{k}/d", f"{k}/sd"], [f"{k}/n"]),
+            helper.make_node("Reshape", [scale, f"{k}/shape"], [f"{k}/s"]),
+            helper.make_node("Reshape", [bias, f"{k}/shape"], [f"{k}/b"]),
+            helper.make_node("Mul", [f"{k}/n", f"{k}/s"], [f"{k}/ns"]),
+            helper.make_node("Add", [f"{k}/ns", f"{k}/b"], [y]),
+        ]
+    if count:
+        del model.graph.node[:]
+        model.graph.node.extend(nodes)
+    return count
+
+
 def split_spatial_stats(model_bytes: bytes, layout: Layout) -> tuple[bytes, bytes, list[str]] | None:
     """(statistics model, tile model, statistic names), or None when the graph has no spatial averages.
 
@@ -307,6 +375,7 @@ def split_spatial_stats(model_bytes: bytes, layout: Layout) -> tuple[bytes, byte
     from onnx import TensorProto, helper
 
     model = onnx.load_from_string(model_bytes)
+    decompose_instance_norm(model)
     nodes = _spatial_stat_nodes(model.graph, layout)
     if not nodes:
         return None
@@ -364,23 +433,34 @@ class Network:
         *,
         tile: int,
         overlap: int,
+        stats_side: int = 0,
         between: Callable[[], None] = lambda: None,
     ) -> U8:
-        x = to_model(image, self.spec)
-        h, w = x.shape[:2]
+        h, w = image.shape[:2]
+        spec = self.spec
         if (h <= tile and w <= tile) or self.tiles is None:
-            out = tiled(x, lambda t: self.run_tensor(t, extra), tile=tile, overlap=overlap, between=between)
-            return from_model(out, self.spec)
-        # statistics of the whole picture, from a copy no larger than one tile
-        small = _fit(image, tile)
+            out = tiled(
+                image,
+                lambda t: self.run_tensor(to_model(t, spec), extra),
+                tile=tile,
+                overlap=overlap,
+                between=between,
+            )
+            return from_model(out, spec)
+        # statistics of the whole picture, from a copy at most stats_side large (exact when it fits)
+        small = _fit(image, stats_side or tile)
         values = self.stats.run(
             None, {self.input_name: _as_batch(to_model(small, self.spec), self.spec), **extra}
         )
         shared = {**extra, **dict(zip(self.stat_names, values, strict=True))}
         out = tiled(
-            x, lambda t: self.run_tensor(t, shared, self.tiles), tile=tile, overlap=overlap, between=between
+            image,
+            lambda t: self.run_tensor(to_model(t, spec), shared, self.tiles),
+            tile=tile,
+            overlap=overlap,
+            between=between,
         )
-        return from_model(out, self.spec)
+        return from_model(out, spec)
 
 
 def _as_batch(x: F32, spec: ModelSpec) -> F32:
@@ -577,8 +657,11 @@ class Engine(BaseEngine):
         overlap = overlap if overlap >= 0 else (spec.overlap if spec.overlap >= 0 else self.overlap)
         tile -= tile % spec.multiple
         overlap -= overlap % spec.multiple
+        stats_side = int(p.get("stats_side", 0)) or max(tile, self.tile)
         work = _fit(image, spec.max_side) if spec.max_side else image
-        styled = net(work, extra, tile=tile, overlap=overlap, between=request.checkpoint)
+        styled = net(
+            work, extra, tile=tile, overlap=overlap, stats_side=stats_side, between=request.checkpoint
+        )
         if styled.shape != image.shape:
             h, w = image.shape[:2]
             styled = np.asarray(cv2.resize(styled, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)

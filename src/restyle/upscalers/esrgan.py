@@ -83,13 +83,16 @@ def _ramps(starts: list[int], tile: int, length: int) -> list[F32]:
             if ov > 0:
                 w[n - ov :] = 1.0 - (np.arange(ov, dtype=np.float32) + 0.5) / ov
         out.append(w)
-    return out
+    total = np.zeros(length, np.float32)  # where three tiles meet (a short last step), renormalise
+    for s, w in zip(starts, out, strict=True):
+        total[s : s + len(w)] += w
+    return [w / total[s : s + len(w)] for s, w in zip(starts, out, strict=True)]
 
 
 # Copied from restyle.engines.onnx.tiled
 def tiled(
-    image: F32,
-    fn: Callable[[F32], F32],
+    image: np.ndarray,
+    fn: Callable[[np.ndarray], F32],
     *,
     tile: int,
     overlap: int,
@@ -181,12 +184,14 @@ class Upscaler(BaseUpscaler):
         session = self._get_session()
         name = session.get_inputs()[0].name
 
-        def run(tile: F32) -> F32:
-            x = np.ascontiguousarray(tile.transpose(2, 0, 1)[None])
+        def run(tile: np.ndarray) -> F32:
+            x = np.ascontiguousarray(tile.transpose(2, 0, 1)[None], dtype=np.float32)
             return np.asarray(session.run(None, {name: x})[0][0].transpose(1, 2, 0), dtype=np.float32)
 
-        out = tiled(image.astype(np.float32), run, tile=self.tile, overlap=self.overlap, scale=SCALE)
-        return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        out = tiled(image, run, tile=self.tile, overlap=self.overlap, scale=SCALE)
+        np.rint(out, out=out)
+        np.clip(out, 0, 255, out=out)
+        return out.astype(np.uint8)
 
     def _get_session(self) -> Any:
         with self._lock:
