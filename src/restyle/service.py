@@ -121,7 +121,9 @@ def build_service(settings: Settings) -> Service:
 
         engine_objs: dict[str, engines.BaseEngine] = remote_engines(engine_names, settings)
     else:
-        engine_objs = {name: build_plugin("engine", name, engines.REGISTRY, settings) for name in engine_names}
+        engine_objs = {
+            name: build_plugin("engine", name, engines.REGISTRY, settings) for name in engine_names
+        }
         for style in cat.values():  # a style its engine cannot run stops startup, naming the style
             check = getattr(engine_objs[style.engine], "check_style", None)
             if check is not None:

@@ -226,7 +226,7 @@ class Engine(BaseEngine):
         device = self.resolve_device()
         dtype = torch.float16 if device == "cuda" else torch.float32
         pipe = AutoPipelineForImage2Image.from_pretrained(  # type: ignore[no-untyped-call]
-            str(folder), local_files_only=True, torch_dtype=dtype
+            str(folder), local_files_only=True, dtype=dtype
         )
         pipe = pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
