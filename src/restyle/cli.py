@@ -1,4 +1,4 @@
-"""Command line: ``restyle serve | keys ... | stylize | styles | sign | config``."""
+"""Command line: ``restyle serve | keys ... | stylize | styles | sign | config | doctor``."""
 
 from __future__ import annotations
 
@@ -241,6 +241,19 @@ def sign(
         parts += ["-H", f"{k}: {v}"]
     parts += ["--data-binary", body]
     console.print(" ".join(shlex.quote(p) for p in parts), soft_wrap=True)
+
+
+@app.command()
+def doctor(config: ConfigOpt = None) -> None:
+    """Which engines, models and accelerators work on this machine, and why not."""
+    from restyle.doctor import gpu_summary, run_checks
+
+    checks = run_checks(_settings(config))
+    table = Table("Group", "Component", "Works", "Detail", title="restyle doctor")
+    for c in checks:
+        table.add_row(c.group, c.name, "[green]yes[/green]" if c.ok else "[red]no[/red]", c.detail)
+    console.print(table)
+    console.print(gpu_summary(checks))
 
 
 @app.command("config")
