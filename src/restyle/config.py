@@ -114,7 +114,10 @@ class Settings(BaseSettings):
         10.0, gt=0, description="Time to receive a request's line and headers; slower clients are cut off."
     )
     max_header_bytes: int = Field(
-        32 * 1024, ge=1024, description="Request line plus headers limit; larger heads get 431 and are closed."
+        64 * 1024,
+        ge=1024,
+        description="Request line plus headers limit; larger heads get 431 and are closed "
+        "(keep it above max_query_bytes, so long GET queries get RequestEntityTooLarge).",
     )
     max_headers: int = Field(100, ge=8, description="Header count limit; more get 431 and are closed.")
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
@@ -146,7 +149,8 @@ class Settings(BaseSettings):
     storage: str = Field("local", description="Result storage: local | memory | s3 | dotted path.")
     limiter: str = Field("memory", description="Admission limiter: memory | redis | dotted path.")
     moderator: str = Field(
-        "wordlist", description="Moderator: none | wordlist | nsfw | wordlist+nsfw | dotted path."
+        "wordlist+nsfw",
+        description="Moderator: none | wordlist (texts) | nsfw (images) | wordlist+nsfw (both) | dotted path.",
     )
     restorer: str = Field("detail", description="RestoreFace implementation: none | detail | dotted path.")
     upscaler: str = Field(

@@ -107,7 +107,11 @@ async def limit_body(call: Call, service: Service) -> None:
                 if size > s.max_body_bytes:
                     too_large = True
                 if too_large:
-                    if size > 4 * s.max_body_bytes:  # stop draining; the connection will be closed
+                    # keep reading (and discarding) so a client that sends its whole body before
+                    # reading the reply gets it: closing with unread data resets the connection and
+                    # loses the reply. Past 8 × the limit (80 MiB by default) stop; the client then
+                    # sees a reset instead. Nothing past the limit is kept in memory.
+                    if size > 8 * s.max_body_bytes:
                         break
                     continue
                 chunks.append(chunk)

@@ -34,7 +34,7 @@ log = logging.getLogger("restyle.serving")
 @dataclass(frozen=True)
 class HeadLimits:
     timeout_s: float = 10.0
-    max_bytes: int = 32 * 1024
+    max_bytes: int = 64 * 1024
     max_headers: int = 100
 
     @classmethod

@@ -1,0 +1,246 @@
+"""Hostile-input fixtures: servers with short budgets, signed raw calls, loopback hosts that misbehave.
+
+Servers:
+- ``hostile``: loopback allow-list (127.0.0.1, ::1, localhost) like the shared test server, but with a
+  2 s download budget, a 2 s body budget, a 1.5 s head budget and a high request rate;
+- ``ssrf``: an **empty** URL allow-list, so every loopback/private target is refused;
+- ``redirector``: allow-list holding only 127.0.0.5, where a redirecting host listens.
+
+Nothing here ever connects to a non-loopback address: private and link-local targets are only named
+in URLs that the server must refuse, and each such case first checks in-process that the loader
+refuses the address from the URL alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.server
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from restyle.api.signing import sign_tc3_headers
+from tests.conftest import Server, encode, photo, start_server
+
+FAST = {"requests_per_second": 1000, "jobs_per_account": 3}
+HOSTILE = {
+    **FAST,
+    "download_timeout_s": 2.0,
+    "body_timeout_s": 2.0,
+    "header_timeout_s": 1.5,
+    "job_timeout_s": 20.0,
+}
+
+
+@dataclass
+class Reply:
+    code: str  # "OK" on success
+    message: str
+    seconds: float
+    payload: dict[str, Any]
+
+    @property
+    def result(self) -> bytes:
+        return base64.b64decode(self.payload["ResultImage"])
+
+
+def call(server: Server, params: dict[str, Any] | bytes, *, timeout: float = 60) -> Reply:
+    """One signed ImageToImage POST; checks the envelope (HTTP 200, JSON, RequestId)."""
+    body = params if isinstance(params, bytes) else json.dumps(params).encode()
+    headers = sign_tc3_headers(
+        secret_id=server.secret_id,
+        secret_key=server.secret_key,
+        host=server.endpoint,
+        body=body,
+        timestamp=int(time.time()),
+    )
+    t0 = time.monotonic()
+    with httpx.Client(trust_env=False, timeout=timeout) as http:
+        resp = http.post(f"{server.url}/", content=body, headers=headers)
+    seconds = time.monotonic() - t0
+    assert resp.status_code == 200, (resp.status_code, resp.text[:200])
+    assert resp.headers["content-type"] == "application/json"
+    payload = resp.json()["Response"]
+    assert payload.get("RequestId"), payload
+    err = payload.get("Error")
+    if err:
+        return Reply(err["Code"], err["Message"], seconds, payload)
+    return Reply("OK", "", seconds, payload)
+
+
+SMALL_JPEG = encode(photo("astronaut", (96, 96)), quality=85)
+
+
+def assert_serves(server: Server) -> None:
+    """The server still answers a normal call, promptly."""
+    reply = call(server, {"InputImage": base64.b64encode(SMALL_JPEG).decode(), "LogoAdd": 0}, timeout=30)
+    assert reply.code == "OK", reply
+    assert reply.seconds < 10, reply.seconds
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("hostile"), **HOSTILE)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def ssrf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("ssrf"), url_allowlist=[], **HOSTILE)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def redirector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("redir"), url_allowlist=["127.0.0.5/32"], **HOSTILE)
+    yield srv
+    srv.stop()
+
+
+# --- loopback hosts -------------------------------------------------------------------------------
+@dataclass
+class Route:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    drip_s: float = 0.0  # seconds between single bytes of the body
+
+
+class Host:
+    """A threaded HTTP server on a loopback address with fixed routes; counts connections."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[str] = []
+        self.connections = 0
+        self._stop = threading.Event()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def setup(self) -> None:
+                outer.connections += 1
+                super().setup()
+
+            def do_GET(self) -> None:
+                outer.hits.append(self.path)
+                route = outer.routes.get(self.path, Route(404, b"not found\n"))
+                self.send_response(route.status)
+                for k, v in route.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(route.body)))
+                self.end_headers()
+                try:
+                    if route.drip_s:
+                        for i in range(len(route.body)):
+                            if outer._stop.wait(route.drip_s):
+                                return
+                            self.wfile.write(route.body[i : i + 1])
+                            self.wfile.flush()
+                    else:
+                        self.wfile.write(route.body)
+                except OSError:
+                    pass
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host = host
+        self.port = int(self.httpd.server_address[1])
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def add(self, path: str, body: bytes = b"", **kw: Any) -> str:
+        self.routes[path] = Route(body=body, **kw)
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+class Listener:
+    """A bare TCP listener that counts connection attempts (and answers nothing)."""
+
+    def __init__(self, host: str) -> None:
+        self.sock = socket.socket()
+        self.sock.bind((host, 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.host = host
+        self.port = int(self.sock.getsockname()[1])
+        self.connections = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        self.sock.close()
+
+
+@pytest.fixture(scope="session")
+def images() -> Iterator[Host]:
+    host = Host("127.0.0.1")
+    yield host
+    host.stop()
+
+
+@pytest.fixture(scope="session")
+def listener3() -> Iterator[Listener]:
+    """127.0.0.3: on no server's allow-list; any connection there is a failure."""
+    lst = Listener("127.0.0.3")
+    yield lst
+    lst.stop()
+
+
+@pytest.fixture(scope="session")
+def listener1() -> Iterator[Listener]:
+    """127.0.0.1 listener for the redirector server, whose allow-list holds only 127.0.0.5."""
+    lst = Listener("127.0.0.1")
+    yield lst
+    lst.stop()
+
+
+@pytest.fixture(scope="session")
+def redirector() -> Iterator[Host]:
+    host = Host("127.0.0.5")
+    yield host
+    host.stop()
+
+
+def no_new_connections(listener: Listener) -> Callable[[], None]:
+    before = listener.connections
+
+    def check() -> None:
+        time.sleep(0.2)
+        assert listener.connections == before, "a connection reached a refused address"
+
+    return check

@@ -1,0 +1,206 @@
+"""Hostile inputs, each made here, offline, in a few milliseconds to a few seconds."""
+
+from __future__ import annotations
+
+import functools
+import io
+import struct
+import zipfile
+import zlib
+
+import numpy as np
+from PIL import Image
+
+from tests.conftest import encode, photo
+
+MiB = 1024 * 1024
+MARKER = b"RESTYLE-POLYGLOT-PAYLOAD-7f3a"  # must never appear in a result
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return (
+        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    )
+
+
+def png(width: int, height: int, idat: bytes, *, color_type: int = 2) -> bytes:
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+    )
+
+
+def _deflate_zeros(n: int, level: int = 9) -> bytes:
+    """zlib stream of ``n`` zero bytes, built without holding them all in memory."""
+    comp = zlib.compressobj(level)
+    block = b"\x00" * MiB
+    out = [comp.compress(block) for _ in range(n // MiB)]
+    out.append(comp.compress(b"\x00" * (n % MiB)))
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+@functools.cache
+def huge_header_png(side: int = 100_000) -> bytes:
+    """IHDR says side×side; the IDAT holds a few bytes."""
+    return png(side, side, zlib.compress(b"\x00" * 64))
+
+
+@functools.cache
+def zlib_bomb_png() -> bytes:
+    """4999×4999 RGB (inside the limits): ~75 MB of pixels from ~73 KB of IDAT, a valid black image."""
+    w = h = 4999
+    return png(w, h, _deflate_zeros((w * 3 + 1) * h))
+
+
+@functools.cache
+def zlib_bomb_overflow_png() -> bytes:
+    """100×100 declared, but the IDAT inflates to 256 MiB: the decoder must stop at what it needs."""
+    return png(100, 100, _deflate_zeros(256 * MiB))
+
+
+def huge_header_jpeg(side: int = 65_000) -> bytes:
+    """A real small JPEG whose SOF0 frame header is rewritten to side×side."""
+    data = bytearray(encode(photo("coffee", (64, 64))))
+    i = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, i + 5, side, side)
+    return bytes(data)
+
+
+def huge_header_bmp() -> bytes:
+    data = bytearray(encode(photo("coffee", (64, 64)), "BMP"))
+    struct.pack_into("<ii", data, 18, 60_000, 60_000)
+    return bytes(data)
+
+
+def huge_header_webp() -> bytes:
+    """VP8X canvas of 16383×16383 (the format's maximum) around a small frame."""
+    frame = encode(photo("coffee", (64, 64)), "WEBP", lossless=True)
+    vp8l = frame[12:]
+    vp8x = b"VP8X" + struct.pack("<I", 10) + b"\x00\x00\x00\x00" + (16382).to_bytes(3, "little") * 2
+    body = b"WEBP" + vp8x + vp8l
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def truncated(fmt: str, fraction: float = 0.5) -> bytes:
+    kw: dict[str, object] = {"quality": 90} if fmt == "JPEG" else {}
+    data = encode(photo("coffee", (200, 150)), fmt, **kw)
+    return data[: int(len(data) * fraction)]
+
+
+def random_bytes(seed: int, n: int = 4096) -> bytes:
+    return np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+def psd() -> bytes:
+    return (
+        b"8BPS\x00\x01"
+        + b"\x00" * 6
+        + b"\x00\x03"
+        + struct.pack(">II", 90, 120)
+        + b"\x00\x08\x00\x03"
+        + b"\x00" * 64
+    )
+
+
+SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="120" height="90"><script>alert(1)</script><rect width="120" height="90"/></svg>'
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def gif() -> bytes:
+    return encode(photo("coffee", (120, 90)), "GIF")
+
+
+def polyglot_zip(base: bytes) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("payload.txt", MARKER * 4)
+        zf.writestr("run.sh", b"#!/bin/sh\necho " + MARKER + b"\n")
+    return base + buf.getvalue()
+
+
+def polyglot_html(base: bytes) -> bytes:
+    return base + b"<html><script>/*" + MARKER + b"*/alert(document.cookie)</script></html>"
+
+
+def jpeg_with_comment_payload() -> bytes:
+    """The payload inside the JPEG itself: a COM segment and an APP1 segment."""
+    data = encode(photo("coffee", (160, 120)), quality=90)
+    com = b"\xff\xfe" + struct.pack(">H", len(MARKER) + 2) + MARKER
+    app = b"\xff\xe1" + struct.pack(">H", len(MARKER) + 8) + b"Exif\x00\x00" + MARKER
+    return data[:2] + com + app + data[2:]
+
+
+@functools.cache
+def tiff_pages(n: int = 1000) -> bytes:
+    pages = [Image.fromarray(np.full((64, 64, 3), (i * 7) % 256, np.uint8)) for i in range(n)]
+    pages[0] = Image.fromarray(photo("coffee", (64, 64)))
+    buf = io.BytesIO()
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=pages[1:], compression="tiff_deflate")
+    return buf.getvalue()
+
+
+@functools.cache
+def webp_frames(n: int = 300) -> bytes:
+    rng = np.random.default_rng(1)
+    frames = [Image.fromarray(photo("coffee", (96, 96)))]
+    frames += [Image.fromarray(rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)) for _ in range(n - 1)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="WEBP", save_all=True, append_images=frames[1:], duration=10, quality=30)
+    return buf.getvalue()
+
+
+def cmyk_jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(photo("coffee", (120, 90))).convert("CMYK").save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
+def png16() -> bytes:
+    grey = np.asarray(Image.fromarray(photo("coffee", (120, 90))).convert("L"), np.uint16) * 257
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def rgb48_png() -> bytes:
+    """16 bits per channel RGB, written by hand (Pillow cannot write it)."""
+    img = photo("coffee", (120, 90)).astype(">u2") * 257
+    raw = b"".join(b"\x00" + row.tobytes() for row in img)
+    ihdr = struct.pack(">IIBBBBB", 120, 90, 16, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", ihdr)
+        + png_chunk(b"IDAT", zlib.compress(raw))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def palette_png() -> bytes:
+    pal = Image.fromarray(photo("coffee", (120, 90))).quantize(32)
+    buf = io.BytesIO()
+    pal.save(buf, format="PNG", transparency=0)
+    return buf.getvalue()
+
+
+def tiff16() -> bytes:
+    grey = np.asarray(Image.fromarray(photo("coffee", (120, 90))).convert("L"), np.uint16) * 257
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, format="TIFF")
+    return buf.getvalue()
+
+
+def gzip_bomb(n: int = 256 * MiB) -> bytes:
+    """gzip member of ``n`` zero bytes (~n/1000 bytes on the wire)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = b"\x00" * MiB
+    out = [comp.compress(block) for _ in range(n // MiB)]
+    out.append(comp.flush())
+    return b"".join(out)
+
+
+SMALL_JPEG = encode(photo("coffee", (120, 90)), quality=90)
+
+
+def encode_png() -> bytes:
+    return encode(photo("coffee", (120, 90)), "PNG")
