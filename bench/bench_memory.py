@@ -97,7 +97,8 @@ def post(srv: Server, key: tuple[str, str], params: dict[str, object]) -> tuple[
 
 def scenario(name: str, data: bytes, args: argparse.Namespace, tmp: Path) -> dict[str, object]:
     (tmp / name).mkdir(parents=True, exist_ok=True)
-    srv = start_server(tmp / name, requests_per_second=100, job_timeout_s=300)
+    extra = {"compute_threads": args.compute_threads} if args.compute_threads else {}
+    srv = start_server(tmp / name, requests_per_second=100, job_timeout_s=300, **extra)
     try:
         keys = create_keys(srv, args.accounts)
         text = base64.b64encode(data).decode()
@@ -147,6 +148,7 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=3, help="concurrent jobs per account")
     ap.add_argument("--resolution", default="origin")
     ap.add_argument("--style", default="201")
+    ap.add_argument("--compute-threads", type=int, default=0, help="RESTYLE_COMPUTE_THREADS (0 = CPU count)")
     args = ap.parse_args()
     makers = {"jpeg": jpeg_input, "png": png_input}
     rows = []
