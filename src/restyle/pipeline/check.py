@@ -69,7 +69,7 @@ def check_job(job: Job, catalogue: dict[str, Style], limits: Limits | None = Non
         raise errors.StyleConflict(msg)
     style = catalogue.get(job.style_id)
     if style is None:
-        msg = f"Styles[0] {job.style_id!r} is not a known style id; known: {', '.join(sorted(catalogue))}."
+        msg = f"Styles[0] {job.style_id!r} is not a known style id (GET /v1/styles lists them)."
         raise errors.ParameterValueError(msg)
     # 3. text
     for name, text in (("Prompt", job.prompt), ("NegativePrompt", job.negative_prompt)):
