@@ -142,12 +142,12 @@ def accounts_set(
 
 
 @app.command()
-def styles() -> None:
-    """List the style catalogue."""
-    from restyle.styles import catalogue
+def styles(config: ConfigOpt = None) -> None:
+    """List the style catalogue, with the configured learned-engine styles applied."""
+    from restyle.service import configured_catalogue
 
     table = Table("Id", "中文", "English", "Engine", "Recipe", "Strength", "Prompt", "Latency")
-    for s in catalogue().values():
+    for s in configured_catalogue(_settings(config)).values():
         table.add_row(
             s.id, s.zh, s.en, s.engine, s.recipe, f"{s.strength:g}", "yes" if s.prompt else "no", s.latency
         )

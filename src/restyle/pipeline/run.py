@@ -74,7 +74,9 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         moderate.moderate_text(job, plugins.moderator)
     # 2. source (and logo) bytes: I/O, outside the compute gate (URL wins over base64)
     with _timed(t, "load", job):
-        data = decode.load_bytes(job.source, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source)
+        data = decode.load_bytes(
+            job.source, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
+        )
         logo_bytes = None
         if job.logo_add and job.logo is not None and job.logo.rect is not None:
             logo_bytes = decode.load_bytes(

@@ -9,7 +9,9 @@ from restyle.pipeline.job import Job
 from restyle.styles import Style
 
 
-def stylize(image: np.ndarray, job: Job, style: Style, engines: dict[str, BaseEngine], seed: int) -> np.ndarray:
+def stylize(
+    image: np.ndarray, job: Job, style: Style, engines: dict[str, BaseEngine], seed: int
+) -> np.ndarray:
     engine = engines[style.engine]
     request = StyleRequest(
         style=style,
