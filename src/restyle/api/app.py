@@ -71,6 +71,7 @@ class Call:
     reply: dict[str, Any] | None = None
     result: Result | None = None
     pipeline_ms: float = 0.0
+    close_connection: bool = False  # part of the body was left unread
     style: str | None = None
 
 
@@ -112,10 +113,12 @@ async def limit_body(call: Call, service: Service) -> None:
                     # loses the reply. Past 8 × the limit (80 MiB by default) stop; the client then
                     # sees a reset instead. Nothing past the limit is kept in memory.
                     if size > 8 * s.max_body_bytes:
+                        call.close_connection = True  # the rest is unread: this connection is done
                         break
                     continue
                 chunks.append(chunk)
     except TimeoutError:
+        call.close_connection = True
         msg = f"The request body was not received within {s.body_timeout_s:g} s."
         raise errors.RequestTimeout(msg) from None
     if too_large:
@@ -335,7 +338,7 @@ async def api(request: Request) -> Response:
     except errors.TencentError as err:
         code = err.code
         response = envelope.error(err, call.request_id)
-        if drainer.draining:
+        if drainer.draining or call.close_connection:
             response.headers["Connection"] = "close"
         return response
     except Exception:
