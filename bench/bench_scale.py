@@ -62,6 +62,15 @@ def cpu_times() -> tuple[float, float]:
     return sum(fields) - idle, sum(fields)
 
 
+def pin(server: Server, core: int) -> None:
+    """Pin every thread of a node to one core (threads it starts later inherit it)."""
+    for task in Path(f"/proc/{server.proc.pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), {core})
+        except (ProcessLookupError, PermissionError):
+            continue
+
+
 def throughput(
     nodes: list[Server], args: argparse.Namespace, params: dict[str, object]
 ) -> tuple[float, int, float]:
@@ -134,6 +143,9 @@ def main() -> None:
         help="OpenCV threads per node (1: one node = one core of work)",
     )
     ap.add_argument("--max-seconds", type=float, default=60.0)
+    ap.add_argument(
+        "--pin", action="store_true", help="pin node i to core i, so 1 node = 1 core and 2 nodes = 2 cores"
+    )
     ap.add_argument("--rejects", type=int, default=100)
     args = ap.parse_args()
 
@@ -151,6 +163,9 @@ def main() -> None:
             "log_level": "warning",
         }
         servers = [start_server(tmp, **common, redis_prefix="tp:") for _ in range(2)]
+        if args.pin:
+            for i, node in enumerate(servers):
+                pin(node, i % (os.cpu_count() or 1))
         image = base64.b64encode(encode(photo("astronaut", (args.size, args.size)))).decode()
         params = {"InputImage": image, "Styles": ["201"], "LogoAdd": 0}
         one, ok1, cpu1 = throughput(servers[:1], args, params)
@@ -180,7 +195,8 @@ def main() -> None:
 
     print(
         f"\nThroughput: {args.size}x{args.size} JPEG, style 201, {args.clients} clients, "
-        f"compute_threads={args.compute_threads}, opencv_threads={args.opencv_threads} per node, Redis admission"
+        f"compute_threads={args.compute_threads}, opencv_threads={args.opencv_threads} per node, "
+        f"{'each node pinned to its own core, ' if args.pin else ''}Redis admission"
     )
     print(f"| API nodes | calls OK | calls/s | ratio | CPU cores busy (of {os.cpu_count()}) |")
     print("|---|---|---|---|---|")
