@@ -14,13 +14,10 @@ refuses the address from the URL alone.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -28,6 +25,7 @@ import pytest
 
 from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server, encode, photo, start_server
+from tests.loopback import Host, Listener
 
 FAST = {"requests_per_second": 1000, "jobs_per_account": 3}
 HOSTILE = {
@@ -107,105 +105,6 @@ def redirector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
 
 
 # --- loopback hosts -------------------------------------------------------------------------------
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    drip_s: float = 0.0  # seconds between single bytes of the body
-
-
-class Host:
-    """A threaded HTTP server on a loopback address with fixed routes; counts connections."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.routes: dict[str, Route] = {}
-        self.hits: list[str] = []
-        self.connections = 0
-        self._stop = threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def setup(self) -> None:
-                outer.connections += 1
-                super().setup()
-
-            def do_GET(self) -> None:
-                outer.hits.append(self.path)
-                route = outer.routes.get(self.path, Route(404, b"not found\n"))
-                self.send_response(route.status)
-                for k, v in route.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                try:
-                    if route.drip_s:
-                        for i in range(len(route.body)):
-                            if outer._stop.wait(route.drip_s):
-                                return
-                            self.wfile.write(route.body[i : i + 1])
-                            self.wfile.flush()
-                    else:
-                        self.wfile.write(route.body)
-                except OSError:
-                    pass
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
-        self.host = host
-        self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def add(self, path: str, body: bytes = b"", **kw: Any) -> str:
-        self.routes[path] = Route(body=body, **kw)
-        return self.url(path)
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
-
-class Listener:
-    """A bare TCP listener that counts connection attempts (and answers nothing)."""
-
-    def __init__(self, host: str) -> None:
-        self.sock = socket.socket()
-        self.sock.bind((host, 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.host = host
-        self.port = int(self.sock.getsockname()[1])
-        self.connections = 0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture(scope="session")
 def images() -> Iterator[Host]:
     host = Host("127.0.0.1")

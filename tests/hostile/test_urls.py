@@ -27,7 +27,8 @@ from restyle.loaders.http import Loader
 from restyle.pipeline.job import ImageRef
 from tests.conftest import Server
 from tests.hostile import media
-from tests.hostile.conftest import HOSTILE, Host, Listener, assert_serves, call, no_new_connections
+from tests.hostile.conftest import HOSTILE, assert_serves, call, no_new_connections
+from tests.loopback import Host, Listener
 
 URL_ILLEGAL = "InvalidParameterValue.UrlIllegal"
 DOWNLOAD_ERROR = "FailedOperation.ImageDownloadError"

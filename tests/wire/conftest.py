@@ -5,18 +5,15 @@ Every test under tests/wire must carry exactly one provenance marker (checked at
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import Server, start_server
+from tests.loopback import Host, Listener
 from tests.wire.sdk import PROXY_VARS, Target
 
 PROVENANCE = ("derived_from_docs", "validated_on_tencent", "restyle_only")
@@ -70,61 +67,9 @@ def aux(aux_server: Server) -> Target:
 
 
 # --- loopback HTTP hosts --------------------------------------------------------------------------
-@dataclass
-class Route:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay_s: float = 0.0
-
-
-class ImageHost:
-    """A tiny threaded HTTP server on ``host`` serving fixed routes; unknown paths answer 404."""
-
-    def __init__(self, host: str = "127.0.0.1") -> None:
-        self.routes: dict[str, Route] = {}
-        self.hits: list[str] = []
-        self._stop = threading.Event()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits.append(self.path)
-                route = outer.routes.get(self.path, Route(404, b"not found\n"))
-                if route.delay_s:
-                    outer._stop.wait(route.delay_s)
-                self.send_response(route.status)
-                for k, v in route.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(route.body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(route.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
-        self.host = str(self.httpd.server_address[0])
-        self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def add(self, path: str, body: bytes = b"", *, status: int = 200, **kw: object) -> str:
-        self.routes[path] = Route(status, body, **kw)  # type: ignore[arg-type]
-        return self.url(path)
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+#: the wire suite's names for the shared loopback peers
+ImageHost = Host
+Sink = Listener
 
 
 @pytest.fixture(scope="session")
@@ -135,42 +80,9 @@ def images() -> Iterator[ImageHost]:
     host.stop()
 
 
-class Sink:
-    """A listener on 127.0.0.2 (loopback, but not on the allow-list) that counts connection attempts."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.2", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
-
-    def url(self, path: str = "/a.png") -> str:
-        return f"http://127.0.0.2:{self.port}{path}"
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
 @pytest.fixture(scope="session")
 def sink() -> Iterator[Sink]:
-    s = Sink()
+    """A listener on 127.0.0.2 (loopback, but not on the allow-list) that counts connection attempts."""
+    s = Listener("127.0.0.2")
     yield s
     s.stop()
