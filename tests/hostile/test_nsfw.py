@@ -8,6 +8,7 @@ backend, node) on the inputs of ``_reference_inputs`` (scripts/convert_nsfwjs.py
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import subprocess
@@ -18,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from restyle import errors
 from restyle.moderators import nsfw
@@ -30,28 +30,15 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "hubble_deep_fie
 
 
 def _reference_inputs() -> dict[str, np.ndarray]:
-    """The 224×224 inputs of scripts/convert_nsfwjs.py --check (same code, same order)."""
-    from skimage import data
-
-    out: dict[str, np.ndarray] = {}
-    for name in (
-        "astronaut",
-        "coffee",
-        "chelsea",
-        "rocket",
-        "cat",
-        "hubble_deep_field",
-        "immunohistochemistry",
-    ):
-        img = getattr(data, name)()
-        if img.ndim == 2:
-            img = np.repeat(img[:, :, None], 3, axis=2)
-        out[name] = np.asarray(Image.fromarray(img[:, :, :3]).resize((224, 224), Image.Resampling.BILINEAR))
-    flat = np.full((224, 224, 3), 255, np.uint8)
-    flat[40:180, 60:160] = (30, 60, 200)
-    out["flat_shapes"] = flat
-    out["noise"] = np.random.default_rng(0).integers(0, 256, (224, 224, 3), dtype=np.uint8)
-    return out
+    """The 224×224 inputs of scripts/convert_nsfwjs.py --check, from the script itself."""
+    spec = importlib.util.spec_from_file_location(
+        "convert_nsfwjs", HERE.parents[1] / "scripts" / "convert_nsfwjs.py"
+    )
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    images: dict[str, np.ndarray] = script.check_images()
+    return images
 
 
 @pytest.fixture(scope="module")
