@@ -100,7 +100,7 @@ def test_fifty_mib_body_is_refused(hostile: Server) -> None:
 
 
 def test_endless_body_is_not_read_to_its_end(hostile: Server) -> None:
-    """Content-Length 1 GiB: the server stops reading after a bounded drain (4 × the limit)."""
+    """Content-Length 1 GiB: the server stops reading after a bounded drain (8 × the limit), answers and closes the connection."""
     reply, sent, elapsed = _push_body(hostile, 1024 * MiB)
     if reply:  # the reply can be lost to the reset that closing with unread data causes
         assert _api_code(reply) == "FailedOperation.RequestEntityTooLarge"
