@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from restyle.engines import StyleRequest, classic
-from restyle.engines.classic import RECIPES, Engine
+from restyle.engines.classic import RECIPES, Engine, textures
 from restyle.styles import Style, catalogue
 
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden" / "classic"
@@ -82,7 +82,7 @@ def test_output_is_a_new_rgb_uint8_image_and_input_is_untouched(style: Style) ->
 @pytest.mark.parametrize("style", STYLES, ids=IDS)
 def test_same_seed_gives_the_same_image(style: Style) -> None:
     image = photo("chelsea")
-    classic._cache.clear()  # one result from a cold texture cache, one from a warm one
+    textures._cache.clear()  # one result from a cold texture cache, one from a warm one
     first = stylize(image, style, seed=7)
     np.testing.assert_array_equal(first, stylize(image, style, seed=7))
 
@@ -149,12 +149,12 @@ def test_unknown_recipe_is_an_error() -> None:
 
 
 def test_texture_cache_stays_within_its_budget(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(classic, "TEXTURE_CACHE_BYTES", 2 * 2**20)
-    classic._cache.clear()
+    monkeypatch.setattr(textures, "TEXTURE_CACHE_BYTES", 2 * 2**20)
+    textures._cache.clear()
     for side in range(200, 320, 20):
         stylize(photo("coffee", side), catalogue()["104"])
-    assert sum(m.nbytes for t in classic._cache.values() for m in t) <= 2 * 2**20 or len(classic._cache) == 1
-    classic._cache.clear()
+    assert sum(m.nbytes for t in textures._cache.values() for m in t) <= 2 * 2**20 or len(textures._cache) == 1
+    textures._cache.clear()
 
 
 def test_params_from_the_catalogue_reach_the_recipe() -> None:

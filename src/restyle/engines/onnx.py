@@ -475,7 +475,7 @@ def _as_batch(x: F32, spec: ModelSpec) -> F32:
 
 def _fit(image: U8, side: int) -> U8:
     """Downscale (area filter) so the long side is at most ``side``; never upscales."""
-    # Copied from restyle.engines.classic._fit
+    # Copied from restyle.engines.classic.toolkit._fit
     h, w = image.shape[:2]
     scale = side / max(h, w)
     if scale >= 1.0:

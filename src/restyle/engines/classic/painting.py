@@ -1,0 +1,202 @@
+"""Painting recipes: 104 watercolour, 133 Monet, 134 impasto, 125 gongbi, 203 guofeng ink."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from restyle.engines import StyleRequest
+from restyle.engines.classic.base import F32, U8, param, recipe
+from restyle.engines.classic.textures import (
+    _fractal,
+    _noise,
+    _normal,
+    _paper,
+    _streaks,
+    _texture,
+    _warp,
+    _warp_maps,
+)
+from restyle.engines.classic.toolkit import (
+    _a,
+    _bilateral,
+    _bloom,
+    _blur,
+    _clip,
+    _curve,
+    _directional_blur,
+    _dog_lines,
+    _edge_preserving,
+    _f,
+    _fit,
+    _gray,
+    _hsv,
+    _lum,
+    _mix,
+    _palette,
+    _plus,
+    _quantize,
+    _relief,
+    _slopes,
+    _specular,
+    _times,
+    _tint,
+    _to,
+    _u8,
+    _unit,
+)
+
+
+@recipe("watercolor")
+def watercolor(image: U8, req: StyleRequest) -> U8:
+    """Watercolour: flat transparent washes with ragged edges, pigment pooling, granulation. Params: colors."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _edge_preserving(_fit(image, 256), 60.0, 0.45)
+    small = _hsv(small, sat=1.2)
+    flat = _quantize(small, _palette(small, int(param(req, "colors", 16)), req.seed))
+    washes = np.asarray(cv2.addWeighted(flat, 0.65, small, 0.35, 0.0), dtype=np.uint8)
+    req.checkpoint()
+    wash = _warp(
+        np.asarray(_to(washes, image.shape), np.uint8),
+        _warp_maps("wc", h, w, req.seed, amplitude=2.5 * u, cell=24 * u),
+    )
+    f = _a(_blur(_f(wash), 0.8 * u))
+    req.checkpoint()
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        return [_a(1.0 + 0.12 * _fractal(rng, h, w, 50 * u, 3) + 0.06 * _noise(rng, h, w, 1.5 * u))]
+
+    (granulation,) = _texture(f"wc-grain{u:.2f}", h, w, req.seed, make)
+    ex, ey = _slopes(_lum(f), 1.0)
+    pool = np.clip(
+        np.sqrt(ex * ex + ey * ey) * np.float32(5.0 * u), 0.0, 0.5
+    )  # pigment gathers where a wash dried
+    density = 0.78 * (1.0 + pool) * granulation
+    f = _a(1.0 - _times(_a(1.0 - f), _a(density)))
+    lines = _dog_lines(
+        _f(_gray(np.asarray(_to(small, image.shape), np.uint8))), 0.9 * u, threshold=0.008, gain=12.0
+    )
+    return _u8(_times(f, (0.7 + 0.3 * lines) * _paper(h, w, req.seed, u)))
+
+
+@recipe("monet")
+def monet(image: U8, req: StyleRequest) -> U8:
+    """Monet garden: light, lilac-tinted pastel palette broken into short criss-crossing colour dabs."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _bilateral(_fit(image, 256), 2, 9, 50.0, 6.0)
+    small = _hsv(small, sat=1.35, value=_curve([(0, 0.22), (0.5, 0.7), (1, 0.98)]))
+    req.checkpoint()
+    amp = 3.5 * u
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        region = np.clip(_noise(rng, h, w, 50 * u) * 2.0 + 0.5, 0.0, 1.0)
+        fields = []
+        for _ in range(5):
+            a = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=35.0)
+            b = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=125.0)
+            fields.append(_normal(a + (b - a) * region))
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        dabs = cv2.merge([f * np.float32(0.06) for f in fields[2:]])
+        return [gx + np.float32(amp) * fields[0], gy + np.float32(amp) * fields[1], dabs]
+
+    mx, my, dabs = _texture(f"monet{u:.2f}", h, w, req.seed, make)
+    f = _f(_warp(np.asarray(_to(small, image.shape), np.uint8), (mx, my)))
+    req.checkpoint()
+    f = _mix(_a(cv2.add(f, dabs)), (0.93, 0.9, 1.0), 0.12)
+    return _u8(_times(f, _paper(h, w, req.seed, u)))
+
+
+@recipe("impasto")
+def impasto(image: U8, req: StyleRequest) -> U8:
+    """Impasto: thick strokes that follow the image's contours, raking light on the paint ridges."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _bilateral(_fit(image, 256), 3, 9, 45.0, 6.0)
+    small = _hsv(small, sat=1.3, value=_curve([(0, 0.05), (0.5, 0.52), (1, 1)]))
+    # structure tensor: strokes run along contours, perpendicular to the smoothed gradient
+    g = _a(_blur(_f(_gray(small)), 1.5))
+    sx, sy = _a(cv2.Sobel(g, cv2.CV_32F, 1, 0)), _a(cv2.Sobel(g, cv2.CV_32F, 0, 1))
+    jxx, jyy, jxy = (_a(_blur(a, 4.0)) for a in (sx * sx, sy * sy, sx * sy))
+    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy) + np.pi / 2  # stroke direction, y down
+    base = _f(small)
+    stroke = max(3, round(15 * u * small.shape[0] / h))
+    req.checkpoint()
+    paint = np.zeros_like(base)
+    total = np.zeros(g.shape, np.float32)
+    weights = []
+    for a in range(4):
+        # _directional_blur counts angles with y up, so bin ``a`` (a * 45° with y up) is -a * 45° here
+        weight = _a(np.cos(2.0 * (theta + np.deg2rad(a * 45.0))).clip(0.0, 1.0) ** 2 + 1e-4)
+        paint += _times(_a(_directional_blur(base, stroke, a * 45.0)), weight)
+        total += weight
+        weights.append(weight)
+    paint = _times(paint, _a(1.0 / total))
+    req.checkpoint()
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        return [_streaks(rng, h, w, cell=max(1.0, 2.5 * u), length=21 * u, angle=a * 45.0) for a in range(4)]
+
+    bristles = _texture(f"impasto{u:.2f}", h, w, req.seed, make)
+    ridges = np.zeros((h, w), np.float32)
+    for a in range(4):
+        ridges += bristles[a] * _a(_to(weights[a] / total, image.shape))
+    big = _a(_to(paint, image.shape))
+    height = np.float32(3.0 * u) * _a(_blur(_lum(big), 1.0 * u)) + np.float32(1.2 * u) * ridges
+    shade = _relief(height, depth=0.8, azimuth=120.0)
+    spec = _specular(height, depth=0.8, power=20.0, azimuth=120.0)
+    return _u8(_plus(_times(big, _clip(0.6 + 0.4 * shade, 0.0, 1.4)), 0.12 * spec))
+
+
+@recipe("gongbi")
+def gongbi(image: U8, req: StyleRequest) -> U8:
+    """Gongbi fine brushwork: hair-thin ink outlines, flat soft mineral colours, aged silk. Params: colors."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _bilateral(_fit(image, 384), 3, 9, 45.0, 7.0)
+    small = _hsv(small, sat=0.7, value=_curve([(0, 0.3), (0.6, 0.82), (1, 0.95)]))
+    req.checkpoint()
+    smooth = np.asarray(_to(small, image.shape), dtype=np.uint8)
+    flat = _quantize(smooth, _palette(small, int(param(req, "colors", 12)), req.seed))
+    f = _f(np.asarray(_blur(flat, 1.2 * u), dtype=np.uint8))
+    req.checkpoint()
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+        k = np.float32(2 * np.pi / max(2.0, 2.5 * u))
+        weave = 0.5 * np.sin(x * k) * np.sin(y * k)
+        return [_a(1.0 + 0.03 * weave + 0.03 * _streaks(rng, h, w, cell=1.0, length=21 * u, angle=0.0))]
+
+    (silk,) = _texture(f"silk{u:.2f}", h, w, req.seed, make)
+    f = _tint(_times(f, silk), (0.92, 0.84, 0.68))
+    lines = _dog_lines(_f(_gray(smooth)), 0.6 * u, threshold=0.006, gain=60.0)
+    return _u8(_mix((0.16, 0.1, 0.07), f, lines))
+
+
+@recipe("guofeng")
+def guofeng(image: U8, req: StyleRequest) -> U8:
+    """Ancient-Chinese aesthetic: muted ink-wash colour with vermilion kept, teal-ink shadows, soft glow, mist."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _edge_preserving(_fit(image, 256), 60.0, 0.4)
+    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0].astype(np.float32)
+    red = np.clip(1.0 - (np.minimum(hue, 180.0 - hue) - 4.0) / 8.0, 0.0, 1.0) * (hsv[..., 1] > 90)
+    red = _a(_blur(_a(red), 1.5))
+    hsv[..., 1] = np.clip(hsv[..., 1] * (0.4 + 0.7 * red), 0, 255).astype(np.uint8)
+    hsv[..., 2] = cv2.LUT(hsv[..., 2], _curve([(0, 0.08), (0.5, 0.6), (1, 0.97)]))
+    smooth = np.asarray(
+        _to(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), image.shape, cv2.INTER_CUBIC), dtype=np.uint8
+    )
+    req.checkpoint()
+    f = _f(smooth)
+    lum = _lum(f)
+    split = _mix((0.22, 0.4, 0.42), (1.25, 1.19, 1.06), lum)
+    f = _mix(f, _a(cv2.multiply(f, split)), 0.75 * (1.0 - _a(_to(red, image.shape))))
+    f = _bloom(_clip(f), threshold=0.6, sigma=12 * u, amount=0.5)
+    ink = _a(_blur(1.0 - _dog_lines(lum, 1.1 * u, threshold=0.006, gain=30.0), 0.8 * u))
+    f = _mix(f, (0.12, 0.14, 0.15), ink * np.float32(0.85))
+    mist = np.clip(0.35 - np.linspace(0.0, 1.0, h, dtype=np.float32), 0.0, 1.0) * np.float32(1.2)
+    f = _mix(f, (0.95, 0.94, 0.9), _a(np.repeat(mist[:, None], w, axis=1)))
+    return _u8(_times(f, 0.5 + 0.5 * _paper(h, w, req.seed, u)))
