@@ -4,7 +4,8 @@ One function per recipe name, registered with ``@recipe`` in the family modules 
 ``sketch``, ``materials``, ``prints``) on top of a shared ``toolkit`` (filters, tone, relief) and
 ``textures`` (seeded, cached noise). A recipe returns the fully styled image; ``Engine.stylize`` blends
 it with the input by ``strength`` as the last step, so the distance from the input grows monotonically
-with strength. Inside a recipe:
+with strength, unless the recipe is registered with ``native_strength=True`` and renders Strength itself
+(abstraction level, line weight, palette size, stroke size, relief depth; see ``base.level``). Inside a recipe:
 
 1. tone and smooth a reduced copy (bilateral / edge-preserving filters run on a few hundred pixels a side),
 2. upsample it to the input size,
@@ -22,7 +23,7 @@ import numpy as np
 
 from restyle.engines import BaseEngine, StyleRequest
 from restyle.engines.classic import cartoon, materials, painting, prints, sketch
-from restyle.engines.classic.base import RECIPES, U8, recipe
+from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
@@ -56,4 +57,6 @@ class Engine(BaseEngine):
         styled = fn(_fit(source, MAX_SIDE), request)
         request.checkpoint()
         styled = np.asarray(_to(styled, source.shape), dtype=np.uint8)
+        if request.style.recipe in NATIVE_STRENGTH:
+            return np.ascontiguousarray(styled)
         return blend(source, styled, request.strength)
