@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from restyle.cli_models import cartoon_app
 from restyle.config import Settings, load_settings
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pai
 app.add_typer(keys_app, name="keys")
 accounts_app = typer.Typer(no_args_is_help=True, help="Account status and quota.")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(cartoon_app, name="cartoon-model")
 # wide when piped, so ids and keys are never cropped in scripts
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)

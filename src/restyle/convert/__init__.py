@@ -1,0 +1,1 @@
+"""Converters from other model formats (run by operators, never at request time)."""
