@@ -137,3 +137,81 @@ def test_config_lists_every_setting() -> None:
     out = cli("config")
     assert out.returncode == 0
     assert "RESTYLE_JOBS_PER_ACCOUNT" in out.stdout and "RESTYLE_RESULT_TTL_S" in out.stdout
+
+
+def test_version_and_help_without_type_noise() -> None:
+    from restyle import __version__
+
+    out = cli("--version")
+    assert out.returncode == 0 and out.stdout.strip() == f"restyle {__version__}"
+    helptext = cli("stylize", "--help").stdout
+    assert "--enhance / --no-enhance" in helptext and "<bool>" not in helptext
+
+
+def test_stylize_unreadable_input_or_unknown_style_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    missing = cli("stylize", str(tmp_path / "nope.jpg"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert (
+        missing.stderr.strip()
+        == f"restyle stylize: cannot read {tmp_path / 'nope.jpg'}: No such file or directory"
+    )
+    src = tmp_path / "in.jpg"
+    src.write_bytes(encode(photo("coffee", (64, 48))))
+    unknown = cli("stylize", str(src), "-s", "999", cwd=tmp_path)
+    assert unknown.returncode == 2 and "`restyle styles` lists them" in unknown.stderr
+    assert "Traceback" not in missing.stderr + unknown.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jpg"]
+
+
+def test_stylize_into_a_folder_with_several_styles_leaves_nothing_behind(tmp_path: Path) -> None:
+    src = tmp_path / "in.jpg"
+    src.write_bytes(encode(photo("coffee", (96, 64))))
+    r = cli("stylize", str(src), "-s", "201,133", "-s", "132", "-o", "res/", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "res").iterdir()) == ["in-132.jpg", "in-133.jpg", "in-201.jpg"]
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert cli("stylize", str(src), "-o", str(existing), cwd=tmp_path).returncode == 0
+    assert [p.name for p in existing.iterdir()] == ["in-201.jpg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "in.jpg", "res"]  # no .restyle-cli/
+
+
+def test_key_commands_name_their_data_folder_and_never_create_an_empty_one(tmp_path: Path) -> None:
+    d = tmp_path / "data"
+    for args in (["keys", "list"], ["keys", "disable", "AKIDx"], ["accounts", "set", "a", "--quota", "1"]):
+        r = cli(*args, "--data-dir", str(d))
+        assert r.returncode == 2 and f"no restyle data in {d}" in r.stderr, (args, r.stderr)
+        assert not d.exists()
+    assert cli("keys", "create", "--data-dir", str(d)).returncode == 0
+    listing = cli("keys", "list", "--data-dir", str(d))
+    assert listing.returncode == 0 and f"data folder: {d}" in listing.stderr
+
+
+def test_sign_without_credentials_names_the_variables() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENCENTCLOUD_")}
+    r = subprocess.run(
+        [sys.executable, "-m", "restyle", "sign", "{}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert r.returncode == 2
+    assert "TENCENTCLOUD_SECRET_ID" in r.stderr and "TENCENTCLOUD_SECRET_KEY" in r.stderr and not r.stdout
+
+
+def test_doctor_prints_install_hints_literally(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from restyle import cli as cli_module
+    from restyle import doctor
+
+    hint = "not installed (pip install 'restyle[diffusion]')"
+    monkeypatch.setattr(
+        doctor, "run_checks", lambda settings: [doctor.Check("engine", "diffusion", False, hint)]
+    )
+    monkeypatch.setattr(doctor, "gpu_summary", lambda checks: "no GPU")
+    result = CliRunner().invoke(cli_module.app, ["doctor"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "pip install 'restyle[diffusion]'" in result.output

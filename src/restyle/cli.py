@@ -11,14 +11,19 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from restyle.cli_models import cartoon_app
 from restyle.config import Settings, load_settings
 
+# plain click help: no type column ("<bool>", "<path>") next to every option
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="restyle: Tencent-compatible image style transfer"
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="restyle: Tencent-compatible image style transfer",
 )
 keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pairs.")
 app.add_typer(keys_app, name="keys")
@@ -31,6 +36,28 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
 DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            print(f"restyle {version('restyle')}")
+        except PackageNotFoundError:  # running from a source tree without installing
+            from restyle import __version__
+
+            print(f"restyle {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _main(
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """restyle: Tencent-compatible image style transfer."""
 
 
 def _settings(config: Path | None, **overrides: Any) -> Settings:
@@ -70,10 +97,20 @@ def serve(
     serving.serve(create_app(service), settings)
 
 
-def _store(config: Path | None, data_dir: Path | None) -> Any:
+def _store(config: Path | None, data_dir: Path | None, *, create: bool = False) -> Any:
+    """The account store of the data folder (said on stderr); a missing one is created only if ``create``."""
     from restyle.accounts.store import Store, load_master_key
 
     s = _settings(config, data_dir=data_dir)
+    folder = s.data_dir.resolve()
+    if not create and not (folder / "restyle.db").is_file():
+        err.print(
+            f"restyle: no restyle data in {folder} (wrong --data-dir or RESTYLE_DATA_DIR? "
+            "`restyle serve` or `restyle keys create` makes one)",
+            markup=False,
+        )
+        raise typer.Exit(2)
+    err.print(f"data folder: {folder}", markup=False)
     return Store(s.data_dir / "restyle.db", load_master_key(s.data_dir, s.master_key))
 
 
@@ -85,7 +122,7 @@ def keys_create(
     config: ConfigOpt = None,
 ) -> None:
     """Create a key pair and print it (the SecretKey is shown only here)."""
-    sid, skey = _store(config, data_dir).create_key(account, actions=actions)
+    sid, skey = _store(config, data_dir, create=True).create_key(account, actions=actions)
     console.print_json(json.dumps({"SecretId": sid, "SecretKey": skey, "Account": account}))
 
 
@@ -156,13 +193,41 @@ def styles(config: ConfigOpt = None) -> None:
     console.print(table)
 
 
+def _style_ids(values: list[str]) -> list[str]:
+    return [s.strip() for v in values for s in v.split(",") if s.strip()]
+
+
+def _readable(inputs: list[Path]) -> dict[Path, bytes]:
+    """Every input's bytes, or one clear line and exit code 2 for the first that cannot be read."""
+    found = {}
+    for path in inputs:
+        try:
+            found[path] = path.read_bytes()
+        except OSError as exc:
+            err.print(f"restyle stylize: cannot read {path}: {exc.strerror or exc}", markup=False)
+            raise typer.Exit(2) from None
+    return found
+
+
+def _targets(output: Path, inputs: list[Path], styles: list[str]) -> dict[tuple[Path, str], Path]:
+    """Where each (input, style) result goes: ``output`` itself, or ``<stem>-<style>.jpg`` in a folder."""
+    folder = len(inputs) * len(styles) > 1 or output.is_dir() or str(output).endswith(("/", "\\"))
+    if not folder:
+        return {(inputs[0], styles[0]): output}
+    output.mkdir(parents=True, exist_ok=True)
+    return {(p, s): output / f"{p.stem}-{s}.jpg" for p in inputs for s in styles}
+
+
 @app.command()
 def stylize(
     inputs: Annotated[list[Path], typer.Argument(help="Input image file(s).")],
-    style: Annotated[str, typer.Option("--style", "-s", help="Style id, e.g. 201.")] = "201",
+    style: Annotated[
+        list[str], typer.Option("--style", "-s", help="Style id(s): -s 201 -s 133 or -s 201,133.")
+    ] = ["201"],  # noqa: B006 - typer reads the default, never mutates it
     strength: Annotated[float | None, typer.Option(help="(0, 1]; default: the style's.")] = None,
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Output file, or a folder for several inputs.")
+        Path,
+        typer.Option("-o", "--output", help="Output file, or a folder (dir/, or several inputs/styles)."),
     ] = Path("out.jpg"),
     resolution: Annotated[str, typer.Option(help="origin | 768:768 | 768:1024 | 1024:768")] = "origin",
     restore_face: Annotated[int, typer.Option(help="RestoreFace 0-6.")] = 0,
@@ -170,51 +235,60 @@ def stylize(
     logo: Annotated[bool, typer.Option(help="Add the AI-generated label.")] = True,
     config: ConfigOpt = None,
 ) -> None:
-    """Run the same pipeline as the API, offline, on one or more files."""
+    """Run the same pipeline as the API, offline, on one or more files and styles."""
+    import tempfile
+
+    from restyle.service import build_service, configured_catalogue
+
+    styles = _style_ids(style)
+    data = _readable(inputs)
+    known = configured_catalogue(_settings(config))
+    for sid in styles:
+        if sid not in known:
+            err.print(f"restyle stylize: unknown style {sid!r} (`restyle styles` lists them)", markup=False)
+            raise typer.Exit(2)
+    targets = _targets(output, inputs, styles)
+    options = {"strength": strength, "resolution": resolution, "restore_face": restore_face}
+    options |= {"enhance": int(enhance), "logo_add": int(logo)}
+    with tempfile.TemporaryDirectory(prefix="restyle-cli-") as scratch:  # nothing left in the working folder
+        service = build_service(_settings(config, storage="memory", data_dir=Path(scratch)))
+        try:
+            failures = _run_all(service, data, targets, options)
+        finally:
+            service.close()
+    if failures:
+        raise typer.Exit(1)
+
+
+def _run_all(
+    service: Any, data: dict[Path, bytes], targets: dict[tuple[Path, str], Path], options: dict[str, Any]
+) -> int:
     import base64
 
     from restyle import errors
     from restyle.pipeline.job import ImageRef, Job
     from restyle.pipeline.run import run
-    from restyle.service import build_service
 
-    settings = _settings(config, storage="memory", data_dir=Path(".restyle-cli"))
-    service = build_service(settings)
-    many = len(inputs) > 1 or output.is_dir()
-    if many:
-        output.mkdir(parents=True, exist_ok=True)
     failures = 0
+    many = len(targets) > 1
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, disable=not many) as progress:
-        task = progress.add_task(f"style {style}", total=len(inputs))
-        for path in inputs:
-            job = Job(
-                request_id=f"cli-{path.name}",
-                source=ImageRef(base64=base64.b64encode(path.read_bytes()).decode()),
-                styles=[style],
-                strength=strength,
-                resolution=resolution,
-                restore_face=restore_face,
-                enhance=int(enhance),
-                logo_add=int(logo),
-                budget_s=600,
-            )
+        task = progress.add_task("stylize", total=len(targets))
+        for (path, sid), target in targets.items():
+            source = ImageRef(base64=base64.b64encode(data[path]).decode())
+            job = Job(request_id=f"cli-{path.name}", source=source, styles=[sid], budget_s=600, **options)
             try:
                 result = run(job, service.plugins, service.limits)
             except errors.TencentError as exc:
-                err.print(f"[red]{path}:[/red] {exc}")
+                err.print(f"{path} (style {sid}): {exc}", markup=False)
                 failures += 1
             else:
-                target = output / f"{path.stem}-{style}.jpg" if many else output
                 target.write_bytes(result.data)
                 if not many:
-                    console.print(
-                        f"{target}: {result.width}x{result.height}, {sum(result.timings_ms.values()):.0f} ms"
-                    )
+                    ms = sum(result.timings_ms.values())
+                    console.print(f"{target}: {result.width}x{result.height}, {ms:.0f} ms", markup=False)
             progress.advance(task)
-    service.close()
-    if failures:
-        raise typer.Exit(1)
+    return failures
 
 
 @app.command()
@@ -227,6 +301,14 @@ def sign(
 ) -> None:
     """Print a curl command for a signed ImageToImage request (TC3-HMAC-SHA256)."""
     import shlex
+
+    if not secret_id or not secret_key:
+        err.print(
+            "restyle sign: no credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY "
+            "(or pass --secret-id and --secret-key)",
+            markup=False,
+        )
+        raise typer.Exit(2)
 
     from restyle.api.signing import sign_tc3_headers
 
@@ -253,7 +335,13 @@ def doctor(config: ConfigOpt = None) -> None:
     checks = run_checks(_settings(config))
     table = Table("Group", "Component", "Works", "Detail", title="restyle doctor")
     for c in checks:
-        table.add_row(c.group, c.name, "[green]yes[/green]" if c.ok else "[red]no[/red]", c.detail)
+        # details are literal text: "pip install 'restyle[diffusion]'" is not rich markup
+        table.add_row(
+            escape(c.group),
+            escape(c.name),
+            "[green]yes[/green]" if c.ok else "[red]no[/red]",
+            escape(c.detail),
+        )
     console.print(table)
     console.print(gpu_summary(checks))
 
