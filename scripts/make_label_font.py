@@ -33,7 +33,19 @@ TEXT = LABEL_HAN + "".join(chr(c) for c in range(0x20, 0x7F))
 FAMILY = "Noto Sans SC Label Subset"
 
 
-def build(source: Path, out: Path) -> None:
+UI_NAME = "NotoSansSC-ui-subset.woff2"
+UI_FAMILY = "Noto Sans SC UI Subset"
+UI_SOURCES = ("src/restyle/styles.toml", "src/restyle/assets/playground/index.html",
+              "src/restyle/assets/playground/playground.js")  # fmt: skip
+
+
+def ui_text() -> str:
+    """Every non-ASCII character the playground can show: style names and the page's own text."""
+    chars = {c for rel in UI_SOURCES for c in (ROOT / rel).read_text(encoding="utf-8") if ord(c) > 0x7F}
+    return "".join(sorted(chars))
+
+
+def build(source: Path, out: Path, text: str = TEXT, family: str = FAMILY, flavor: str | None = None) -> None:
     options = subset.Options()
     options.notdef_outline = True  # keep the .notdef box: tests compare label glyphs against it
     options.hinting = False  # label sizes are large enough; saves most of the bytes
@@ -42,21 +54,22 @@ def build(source: Path, out: Path) -> None:
     options.drop_tables += ["BASE", "STAT", "vhea", "vmtx", "gasp", "prep"]
     font = TTFont(str(source), recalcTimestamp=False)  # reproducible bytes
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=TEXT)
+    subsetter.populate(text=text)
     subsetter.subset(font)
     # A modified OFL font is renamed to make clear it is not the original (OFL 1.1 §3, good practice;
     # Noto reserves no font name).
     name = font["name"]
     for rec in list(name.names):
         if rec.nameID in (1, 4):
-            name.setName(FAMILY, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
+            name.setName(family, rec.nameID, rec.platformID, rec.platEncID, rec.langID)
         elif rec.nameID == 6:
-            name.setName(FAMILY.replace(" ", ""), rec.nameID, rec.platformID, rec.platEncID, rec.langID)
+            name.setName(family.replace(" ", ""), rec.nameID, rec.platformID, rec.platEncID, rec.langID)
         elif rec.nameID == 3:
             name.setName(
-                f"{FAMILY}; {rec.toUnicode()}", rec.nameID, rec.platformID, rec.platEncID, rec.langID
+                f"{family}; {rec.toUnicode()}", rec.nameID, rec.platformID, rec.platEncID, rec.langID
             )
-    font.flavor = None  # plain TrueType, not the source's woff2 (FreeType may be built without brotli)
+    # the label font is plain TrueType (FreeType may be built without brotli); the web font is woff2
+    font.flavor = flavor
     out.parent.mkdir(parents=True, exist_ok=True)
     font.save(str(out))
 
@@ -71,9 +84,17 @@ def main() -> None:
     parser.add_argument(
         "--licence", type=Path, help="the package's LICENSE (OFL 1.1 text) to copy as OFL.txt"
     )
-    parser.add_argument("--out", type=Path, default=OUT_DIR / OUT_NAME)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--ui", action="store_true", help="build the playground's web font (style names, page text) instead"
+    )
     args = parser.parse_args()
-    build(args.source, args.out)
+    if args.ui:
+        args.out = args.out or ROOT / "src" / "restyle" / "assets" / "playground" / UI_NAME
+        build(args.source, args.out, TEXT + ui_text(), UI_FAMILY, "woff2")
+    else:
+        args.out = args.out or OUT_DIR / OUT_NAME
+        build(args.source, args.out)
     licence = args.licence or args.source.parent.parent / "LICENSE"
     if licence.exists():
         shutil.copyfile(licence, args.out.parent / "OFL.txt")

@@ -88,6 +88,8 @@ def start_server(tmp: Path, *, wait_s: float = 30.0, own_session: bool = False, 
         "RESTYLE_SECRET_KEY": SECRET_KEY,
         "RESTYLE_URL_ALLOWLIST": json.dumps(["127.0.0.1", "::1", "localhost"]),
         "RESTYLE_LOG_LEVEL": "info",
+        # test servers render previews when asked (tests/web checks the startup rendering on its own)
+        "RESTYLE_PLAYGROUND_PREVIEWS": "on-demand",
     }
     for k, v in settings.items():
         env[f"RESTYLE_{k.upper()}"] = v if isinstance(v, str) else json.dumps(v)

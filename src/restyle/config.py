@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text, or as JSON objects (with request_id) for log shippers."
     )
+    playground_previews: Literal["startup", "on-demand"] = Field(
+        "startup",
+        description="Render the playground's style previews in the background at startup, one at a time "
+        "(the first page load then finds them ready), or only when first requested.",
+    )
     drain_timeout_s: float = Field(
         30.0,
         ge=0,

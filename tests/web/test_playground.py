@@ -77,7 +77,8 @@ def test_upload_sign_and_send_shows_before_and_after(desktop: Page, astronaut_pn
     expect(page.locator("#before")).to_be_visible()
     expect(page.locator("#after")).to_be_visible()
     assert natural_width(page, "#before") == 320
-    assert natural_width(page, "#after") == 768  # Resolution 768:768 is the page's default
+    assert page.get_by_label("Resolution").input_value() == "origin"  # the API's default is the page's
+    assert natural_width(page, "#after") == 320
     box_before = page.locator("#before").bounding_box()
     box_after = page.locator("#after").bounding_box()
     assert box_before and box_after
@@ -99,7 +100,7 @@ def test_upload_sign_and_send_shows_before_and_after(desktop: Page, astronaut_pn
     steps = page.locator("#timing li .step").all_inner_texts()
     assert {"decode", "stylize", "encode"} <= set(steps)
     assert re.fullmatch(r"[\d.]+ ms · pipeline [\d.]+ ms", page.locator("#t-server").inner_text())
-    assert "768×768 px" in page.locator("#result-size").inner_text()
+    assert "320×320 px" in page.locator("#result-size").inner_text()
     if SCREENSHOT:
         wait_until(page, GALLERY_LOADED)
         page.evaluate("window.scrollTo(0, 0)")
@@ -399,3 +400,51 @@ def test_catalogue_links_previews_rendered_by_the_pipeline(server: Server) -> No
         assert a.size == b.size == (192, 192)
         diff = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b.convert("RGB"), dtype=np.int16)).mean()
     assert diff > 10  # two styles, two different pictures
+
+
+def test_previews_are_rendered_in_the_background_at_startup(tmp_path: Path) -> None:
+    from restyle.styles import catalogue
+    from tests.conftest import start_server
+
+    srv = start_server(tmp_path, playground_previews="startup")
+    try:
+        deadline = time.monotonic() + 300  # ~15 s on an idle 2-core machine
+        while "playground previews ready" not in srv.log():
+            assert time.monotonic() < deadline and srv.proc.poll() is None, srv.log()[-3000:]
+            # the server answers while it renders: /healthz and the page do not wait for the previews
+            with httpx.Client(base_url=srv.url, trust_env=False, timeout=5) as http:
+                assert http.get("/healthz").status_code == 200
+            time.sleep(0.5)
+        ready = re.search(r"playground previews ready: (\d+) styles", srv.log())
+        assert ready and int(ready.group(1)) >= len(catalogue())
+        with httpx.Client(base_url=srv.url, trust_env=False, timeout=5) as http:
+            start = time.monotonic()
+            assert http.get("/v1/styles/201/preview.jpg").status_code == 200
+            assert time.monotonic() - start < 2  # served from memory, not rendered now
+    finally:
+        srv.stop()
+
+
+def test_chinese_style_names_have_a_web_font(desktop: Page, server: Server) -> None:
+    """Style names render on machines without CJK fonts: the page ships a subset holding every character."""
+    from fontTools.ttLib import TTFont
+
+    from restyle.styles import catalogue
+
+    path = ROOT / "src" / "restyle" / "assets" / "playground" / "NotoSansSC-ui-subset.woff2"
+    cmap = TTFont(str(path)).getBestCmap()
+    names = "".join(s.zh for s in catalogue().values())
+    missing = sorted({c for c in names if ord(c) > 0x7F and ord(c) not in cmap})
+    assert not missing, f"rebuild with scripts/make_label_font.py --ui; missing {missing}"
+    with httpx.Client(base_url=server.url, trust_env=False) as http:
+        font = http.get("/playground/NotoSansSC-ui-subset.woff2")
+        assert font.status_code == 200 and font.headers["content-type"] == "font/woff2"
+        assert "font-src 'self'" in http.get("/playground").headers["content-security-policy"]
+    loaded = desktop.evaluate(
+        """async (text) => {
+            const faces = await document.fonts.load('15px "Noto Sans SC UI Subset"', text);
+            return faces.length > 0 && document.fonts.check('15px "Noto Sans SC UI Subset"', text);
+        }""",
+        names,
+    )
+    assert loaded

@@ -436,6 +436,8 @@ async def styles(request: Request) -> Response:
 
 
 def create_app(service: Service) -> Starlette:
+    previews = web.Previews(service)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> Any:
         app.state.service = service
@@ -445,6 +447,8 @@ def create_app(service: Service) -> Starlette:
         app.state.drainer = drainer = Drainer(service.settings.drain_timeout_s, app.state.metrics)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_sweeper, service)
+            if service.settings.playground_previews == "startup":
+                tg.start_soon(previews.warm)
             drainer.install(tg)  # SIGTERM: drain first, then uvicorn's own shutdown
             yield
             tg.cancel_scope.cancel()
@@ -458,7 +462,7 @@ def create_app(service: Service) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/results/{key}", results, methods=["GET"]),
         Route("/v1/styles", styles, methods=["GET"]),
-        *web.routes(service),
+        *web.routes(service, previews),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

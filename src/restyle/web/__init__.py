@@ -12,7 +12,7 @@ its ImageToImage call to ``/`` like any other client, so it only ever sees what 
 from __future__ import annotations
 
 from restyle.web.pages import front_door
-from restyle.web.previews import preview_path
+from restyle.web.previews import Previews, preview_path
 from restyle.web.routes import routes
 
-__all__ = ["front_door", "preview_path", "routes"]
+__all__ = ["Previews", "front_door", "preview_path", "routes"]

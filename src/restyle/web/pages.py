@@ -20,6 +20,8 @@ FILES = {
     "playground.js": "text/javascript; charset=utf-8",
     "astronaut.jpg": "image/jpeg",
     "favicon.svg": "image/svg+xml",
+    # style names and page text in Chinese on machines without CJK fonts (scripts/make_label_font.py --ui)
+    "NotoSansSC-ui-subset.woff2": "font/woff2",
 }
 #: The page holds a SecretKey, so it runs only its own script and talks only to this origin.
 #: Images may come from anywhere: an InputUrl preview, or result links under RESTYLE_PUBLIC_URL.
@@ -28,6 +30,7 @@ CSP = "; ".join(
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
+        "font-src 'self'",
         "img-src 'self' data: blob: http: https:",
         "connect-src 'self'",
         "form-action 'none'",

@@ -67,6 +67,19 @@ class Previews:
                 self._done[style_id] = await anyio.to_thread.run_sync(render, self.service, style_id)
         return self._done[style_id]
 
+    async def warm(self) -> None:
+        """Render every style's preview, one at a time (at most one core busy), so none waits for a page.
+
+        Runs as a background task of the app's lifespan; a request for a preview that is not ready yet
+        shares the render in progress through the same lock.
+        """
+        for style_id in list(self.service.plugins.catalogue):
+            try:
+                await self.get(style_id)
+            except errors.TencentError as err:
+                log.warning("preview of style %s failed: %s %s", style_id, err.code, err)
+        log.info("playground previews ready: %d styles", len(self._done))
+
     async def endpoint(self, request: Request) -> Response:
         style_id = request.path_params["style_id"]
         if style_id not in self.service.plugins.catalogue:

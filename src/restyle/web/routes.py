@@ -9,8 +9,8 @@ from restyle.web import pages
 from restyle.web.previews import Previews
 
 
-def routes(service: Service) -> list[BaseRoute]:
-    previews = Previews(service)
+def routes(service: Service, previews: Previews | None = None) -> list[BaseRoute]:
+    previews = previews or Previews(service)
     return [
         Route("/playground", pages.page, methods=["GET"]),
         Route("/playground/{name}", pages.static_file, methods=["GET"]),
