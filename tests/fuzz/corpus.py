@@ -23,7 +23,7 @@ from restyle.pipeline.check import check_job
 from restyle.styles import catalogue
 
 CRASHES = Path(__file__).resolve().parents[1] / "fixtures" / "crashes"
-IMAGE_EXTS = ("jpg", "png", "webp", "tiff", "bmp", "bin")
+IMAGE_EXTS = ("jpg", "png", "webp", "tiff", "bmp", "gif", "bin")
 
 
 def image_ext(data: bytes) -> str:

@@ -22,8 +22,11 @@ from tests.fuzz.test_requests import client, replay_http  # noqa: F401  (the app
 FILES = sorted(p for p in CRASHES.glob("crash-*") if p.is_file())
 
 
-def test_corpus_folder_exists() -> None:
+def test_corpus_holds_every_kind() -> None:
+    """An empty kind would make its replay test below a silent skip."""
     assert CRASHES.is_dir()
+    kinds = {"image" if p.suffix[1:] in IMAGE_EXTS else p.name.split(".", 1)[1] for p in FILES}
+    assert {"image", "http.json"} <= kinds, kinds
 
 
 @pytest.mark.parametrize(
