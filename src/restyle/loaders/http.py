@@ -173,7 +173,10 @@ class Loader(BaseLoader):
             raise errors.ImageDownloadError(msg)
         for ip in addresses:
             if not (address_allowed(ip) or self.allow.permits(host, ip)):
-                msg = f"The URL host {host!r} resolves to a non-public address; it cannot be fetched."
+                msg = (
+                    f"the host {host!r} resolves to a non-public address and cannot be fetched "
+                    "(an operator can allow it with RESTYLE_URL_ALLOWLIST)."
+                )
                 raise errors.UrlIllegal(msg)
         return addresses[0]
 
@@ -233,7 +236,7 @@ class Loader(BaseLoader):
             msg = "The image download exceeded its time budget."
             raise errors.ImageDownloadError(msg) from None
         except (httpcore.LocalProtocolError, httpcore.UnsupportedProtocol, ValueError, UnicodeError) as exc:
-            msg = f"The image URL cannot be requested: {type(exc).__name__}."
+            msg = f"the URL cannot be requested: {type(exc).__name__}."
             raise errors.UrlIllegal(msg) from None
         except (httpcore.ProtocolError, httpcore.NetworkError, OSError) as exc:
             msg = f"The image could not be downloaded: {type(exc).__name__}."

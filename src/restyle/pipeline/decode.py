@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from restyle import imaging
+from restyle import errors, imaging
 from restyle.loaders import BaseLoader
 from restyle.pipeline.job import ImageRef
 
@@ -19,9 +19,14 @@ class SourceLimits:
     decode: imaging.DecodeLimits = imaging.DecodeLimits()
 
 
-def load_bytes(ref: ImageRef, *, inline: BaseLoader, url: BaseLoader, limits: SourceLimits) -> bytes:
+def load_bytes(
+    ref: ImageRef, *, inline: BaseLoader, url: BaseLoader, limits: SourceLimits, field: str = "InputUrl"
+) -> bytes:
     if ref.url:
-        return url.load(ref, max_bytes=limits.max_download_bytes, deadline_s=limits.download_timeout_s)
+        try:
+            return url.load(ref, max_bytes=limits.max_download_bytes, deadline_s=limits.download_timeout_s)
+        except errors.UrlIllegal as exc:  # the loader does not know which field the URL came from
+            raise errors.UrlIllegal(f"{field}: {exc.detail}") from None
     return inline.load(ref, max_bytes=limits.max_b64_bytes, deadline_s=limits.download_timeout_s)
 
 

@@ -80,7 +80,11 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         logo_bytes = None
         if job.logo_add and job.logo is not None and job.logo.rect is not None:
             logo_bytes = decode.load_bytes(
-                job.logo.image, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
+                job.logo.image,
+                inline=plugins.inline_loader,
+                url=plugins.url_loader,
+                limits=limits.source,
+                field="LogoParam.LogoUrl",
             )
     # header check before taking a compute slot: oversized or tiny images are refused at once
     _, w, h = imaging.probe(data, limits.source.decode)
