@@ -18,6 +18,7 @@ from PIL import Image
 from restyle.config import load_settings
 from restyle.engines import StyleRequest
 from restyle.engines import onnx as onnx_engine
+from restyle.imaging import tiles
 from restyle.styles import Style, catalogue
 from tests.conftest import b64, encode, photo
 
@@ -265,27 +266,11 @@ def test_sessions_are_shared_and_thread_safe(engine: onnx_engine.Engine) -> None
 
 def test_tiler_weights_sum_to_one() -> None:
     for length, tile, overlap in [(1000, 256, 32), (257, 256, 32), (5000, 512, 48), (300, 128, 64)]:
-        starts = onnx_engine.tile_starts(length, tile, overlap)
+        starts = tiles.tile_starts(length, tile, overlap)
         total = np.zeros(length, np.float32)
-        for s, w in zip(starts, onnx_engine._ramps(starts, tile, length), strict=True):
+        for s, w in zip(starts, tiles.ramps(starts, tile, length), strict=True):
             total[s : s + len(w)] += w
         assert np.allclose(total, 1.0, atol=1e-6), (length, tile, overlap)
-
-
-def test_copied_helpers_stay_in_sync() -> None:
-    """``# Copied from restyle.engines.onnx.X`` blocks in other plugins match the original (diffusers policy)."""
-    import inspect
-
-    from restyle.engines import classic
-    from restyle.upscalers import esrgan
-
-    def body(fn: object) -> str:
-        return "\n".join(line for line in inspect.getsource(fn).splitlines() if "# Copied from" not in line)
-
-    for name in ("tile_starts", "_ramps", "tiled"):
-        assert body(getattr(esrgan, name)) == body(getattr(onnx_engine, name)), name
-    assert body(onnx_engine._fit) == body(classic._fit)
-    assert body(onnx_engine.blend) == body(classic.blend)
 
 
 # --- through the official SDK ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from restyle import onnx_sessions
 from restyle.upscalers import esrgan, sharpen
 from tests.conftest import b64, encode, photo
 
@@ -77,7 +78,7 @@ def test_gentler_than_sharpen_on_jpeg_blocks(up: esrgan.Upscaler) -> None:
 
 def test_falls_back_to_sharpen_without_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> None:
     img = photo("rocket", (200, 150))
-    monkeypatch.setattr(esrgan, "onnxruntime_version", lambda: None)
+    monkeypatch.setattr(onnx_sessions, "version", lambda: None)
     u = esrgan.Upscaler()
     assert u.available() == (False, "onnxruntime is not installed (pip install 'restyle[onnx]')")
     assert np.array_equal(u.enhance(img), sharpen.Upscaler().enhance(img))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
-from restyle import errors
+from restyle import errors, onnx_sessions
 from restyle.moderators import BaseModerator, Stage
 from restyle.moderators import wordlist as wordlist_moderator
 
@@ -62,17 +62,8 @@ class Classifier:
     """The ONNX session; one per process, thread-safe (onnxruntime sessions may run concurrently)."""
 
     def __init__(self, path: Path | None = None, *, threads: int = 1) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            msg = f"moderator nsfw needs onnxruntime: {EXTRA}"
-            raise RuntimeError(msg) from None
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(path or model_path()), opts, providers=["CPUExecutionProvider"]
+        self.session = onnx_sessions.session(
+            str(path or model_path()), threads=threads, device="cpu", user="moderator nsfw"
         )
 
     def scores(self, image: np.ndarray) -> dict[str, float]:

@@ -18,10 +18,8 @@ at startup; ``upscaler = "sharpen"`` in configuration selects it directly.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import threading
-from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +28,8 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from restyle import onnx_sessions
+from restyle.imaging.tiles import tiled
 from restyle.upscalers import BaseUpscaler
 from restyle.upscalers import sharpen as sharpen_upscaler
 
@@ -46,87 +46,6 @@ MODEL_FILE = "esrgan-slim-x2.onnx"
 
 def model_path() -> Path:
     return Path(str(resources.files("restyle").joinpath("models", MODEL_FILE)))
-
-
-def onnxruntime_version() -> str | None:
-    if importlib.util.find_spec("onnxruntime") is None:
-        return None
-    import onnxruntime as ort
-
-    return str(ort.__version__)
-
-
-# Copied from restyle.engines.onnx.tile_starts
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
-    """Starts of tiles of ``tile`` pixels covering ``length``; the last one ends at ``length``."""
-    if length <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, length - tile, step))
-    starts.append(length - tile)
-    return starts
-
-
-# Copied from restyle.engines.onnx._ramps
-def _ramps(starts: list[int], tile: int, length: int) -> list[F32]:
-    """1-D weights per tile: linear over each overlap with its neighbours, summing to one everywhere."""
-    out = []
-    for i, s in enumerate(starts):
-        n = min(tile, length - s)
-        w = np.ones(n, np.float32)
-        if i > 0:  # rising edge over the overlap with the previous tile
-            ov = starts[i - 1] + tile - s
-            if ov > 0:
-                w[:ov] = (np.arange(ov, dtype=np.float32) + 0.5) / ov
-        if i + 1 < len(starts):  # falling edge over the overlap with the next tile
-            ov = s + n - starts[i + 1]
-            if ov > 0:
-                w[n - ov :] = 1.0 - (np.arange(ov, dtype=np.float32) + 0.5) / ov
-        out.append(w)
-    total = np.zeros(length, np.float32)  # where three tiles meet (a short last step), renormalise
-    for s, w in zip(starts, out, strict=True):
-        total[s : s + len(w)] += w
-    return [w / total[s : s + len(w)] for s, w in zip(starts, out, strict=True)]
-
-
-# Copied from restyle.engines.onnx.tiled
-def tiled(
-    image: np.ndarray,
-    fn: Callable[[np.ndarray], F32],
-    *,
-    tile: int,
-    overlap: int,
-    scale: int = 1,
-    between: Callable[[], None] = lambda: None,
-) -> F32:
-    """Run ``fn`` over overlapping tiles of an HxWxC image and blend the HsxWsxC' results.
-
-    ``fn`` must return ``scale`` times the tile size. Tiles are all ``tile`` pixels a side when the image is
-    larger (the last one is moved back to end at the border), so a model sees few distinct shapes. Weights
-    are separable linear ramps over each overlap that sum to one, so a region covered by one tile is that
-    tile's output exactly. ``overlap`` is kept at most half a tile, so at most two tiles meet per axis.
-    """
-    h, w = image.shape[:2]
-    if h <= tile and w <= tile:
-        return fn(image)
-    overlap = max(0, min(overlap, tile // 2))
-    ys, xs = tile_starts(h, tile, overlap), tile_starts(w, tile, overlap)
-    wy = _ramps(ys, tile, h)
-    wx = _ramps(xs, tile, w)
-    out: F32 | None = None
-    for i, y0 in enumerate(ys):
-        for j, x0 in enumerate(xs):
-            between()
-            piece = fn(image[y0 : y0 + tile, x0 : x0 + tile])
-            if out is None:
-                out = np.zeros((h * scale, w * scale, piece.shape[2]), np.float32)
-            ry = np.repeat(wy[i], scale)
-            rx = np.repeat(wx[j], scale)
-            weight = ry[:, None, None] * rx[None, :, None]
-            ph, pw = piece.shape[:2]
-            out[y0 * scale : y0 * scale + ph, x0 * scale : x0 * scale + pw] += piece * weight
-    assert out is not None
-    return out
 
 
 class Upscaler(BaseUpscaler):
@@ -165,7 +84,7 @@ class Upscaler(BaseUpscaler):
         )
 
     def available(self) -> tuple[bool, str]:
-        version = onnxruntime_version()
+        version = onnx_sessions.version()
         if version is None:
             return False, "onnxruntime is not installed (pip install 'restyle[onnx]')"
         if not self.model.is_file():
@@ -196,15 +115,7 @@ class Upscaler(BaseUpscaler):
     def _get_session(self) -> Any:
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
-
-                opts = ort.SessionOptions()
-                opts.log_severity_level = 3
-                if self.threads:
-                    opts.intra_op_num_threads = self.threads
-                available = ort.get_available_providers()
-                providers = ["CPUExecutionProvider"]
-                if self.device != "cpu" and "CUDAExecutionProvider" in available:
-                    providers.insert(0, "CUDAExecutionProvider")
-                self._session = ort.InferenceSession(str(self.model), opts, providers=providers)
+                self._session = onnx_sessions.session(
+                    str(self.model), threads=self.threads, device=self.device, user="EnhanceImage esrgan"
+                )
             return self._session
