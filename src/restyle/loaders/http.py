@@ -8,7 +8,8 @@
   ignores the name it is given), while the Host header, TLS SNI and certificate check keep the name,
   so a second lookup (DNS rebinding) cannot change the target;
 - redirects are followed by hand, each hop checked, up to ``max_redirects``;
-- one total deadline for the whole download: every connect, TLS handshake, write and read waits at
+- every resolved address is tried in turn (a host whose first address is down still loads);
+- one total deadline for the whole download: the DNS lookup, every connect, TLS handshake, write and read waits at
   most for what is left of it (a server that drips one byte a second is cut off on time), and a
   byte cap enforced while reading;
 - ``Accept-Encoding: identity`` and raw reads (httpcore never decodes): nothing is decompressed, so a
@@ -23,12 +24,13 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
-from restyle import errors
+from restyle import errors, untrusted
 from restyle.loaders import BaseLoader
 from restyle.pipeline.check import check_url
 from restyle.pipeline.job import ImageRef
@@ -69,11 +71,23 @@ class AllowList:
         return host.lower() in self.hosts or any(ip in net for net in self.networks)
 
 
-def resolve(host: str, port: int) -> list[IPAddress]:
+# getaddrinfo cannot be interrupted: lookups run on these threads and the download waits for them only
+# until its deadline (a lookup that hangs keeps one of the threads until the resolver gives up)
+_RESOLVERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="restyle-dns")
+
+
+def resolve(host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
+    """Every address of ``host``, looked up within the download's ``deadline`` (monotonic)."""
+    lookup = _RESOLVERS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
+    left = None if deadline is None else max(0.0, deadline - time.monotonic())
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=left)
+    except TimeoutError:  # concurrent.futures raises the builtin since Python 3.11
+        lookup.cancel()
+        msg = f"Resolving the host {untrusted.shown(host)} exceeded the download's time budget."
+        raise errors.ImageDownloadError(msg) from None
     except (OSError, UnicodeError):
-        msg = f"The host {host!r} could not be resolved."
+        msg = f"The host {untrusted.shown(host)} could not be resolved."
         raise errors.ImageDownloadError(msg) from None
     out: list[IPAddress] = []
     for info in infos:
@@ -118,10 +132,11 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _PinnedBackend(httpcore.NetworkBackend):
-    """Connects to one checked address whatever host name httpcore asks for (no second lookup)."""
+    """Connects to the checked addresses whatever host name httpcore asks for (no second lookup),
+    trying each in turn until one accepts, all within the download's deadline."""
 
-    def __init__(self, ip: IPAddress, deadline: float) -> None:
-        self.ip = ip
+    def __init__(self, ips: list[IPAddress], deadline: float) -> None:
+        self.ips = ips
         self.deadline = deadline
         self.inner = httpcore.SyncBackend()
 
@@ -133,12 +148,20 @@ class _PinnedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            msg = "The image download exceeded its time budget."
-            raise errors.ImageDownloadError(msg)
-        stream = self.inner.connect_tcp(str(self.ip), port, timeout=left, socket_options=socket_options)
-        return _DeadlineStream(stream, self.deadline)
+        failure: Exception | None = None
+        for ip in self.ips:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                msg = "The image download exceeded its time budget."
+                raise errors.ImageDownloadError(msg)
+            try:
+                stream = self.inner.connect_tcp(str(ip), port, timeout=left, socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+                failure = exc  # refused or unreachable: the next address may answer
+                continue
+            return _DeadlineStream(stream, self.deadline)
+        assert failure is not None  # ips is never empty (pick_addresses refuses a host with none)
+        raise failure
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -161,21 +184,21 @@ class Loader(BaseLoader):
         self.user_agent = user_agent
         self.ssl_context = ssl.create_default_context()
 
-    def pick_address(self, host: str, port: int) -> IPAddress:
-        """Resolve ``host`` and return an address to connect to, if every address is allowed."""
+    def pick_address(self, host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
+        """Resolve ``host`` and return the addresses to connect to, if every one of them is allowed."""
         try:
             literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             literal = None
-        addresses = [literal] if literal is not None else resolve(host, port)
+        addresses = [literal] if literal is not None else resolve(host, port, deadline)
         if not addresses:
-            msg = f"The host {host!r} has no address."
+            msg = f"The host {untrusted.shown(host)} has no address."
             raise errors.ImageDownloadError(msg)
         for ip in addresses:
             if not (address_allowed(ip) or self.allow.permits(host, ip)):
-                msg = f"The URL host {host!r} resolves to a non-public address; it cannot be fetched."
+                msg = f"The URL host {untrusted.shown(host)} resolves to a non-public address; it cannot be fetched."
                 raise errors.UrlIllegal(msg)
-        return addresses[0]
+        return addresses
 
     def load(self, ref: ImageRef, *, max_bytes: int, deadline_s: float) -> bytes:
         url = (ref.url or "").strip()
@@ -201,9 +224,9 @@ class Loader(BaseLoader):
         scheme = parts.scheme.lower()
         host = parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
-        ip = self.pick_address(host, port)
+        ips = self.pick_address(host, port, deadline)
         headers = [("Accept-Encoding", "identity"), ("User-Agent", self.user_agent)]
-        backend = _PinnedBackend(ip, deadline)
+        backend = _PinnedBackend(ips, deadline)
         try:
             with (
                 httpcore.ConnectionPool(
@@ -215,8 +238,8 @@ class Loader(BaseLoader):
                 if resp.status in REDIRECTS or not 200 <= resp.status < 300:
                     return resp.status, location, b""
                 declared = _header(resp.headers, b"content-length")
-                if declared and declared.isdigit() and int(declared) > max_bytes:
-                    msg = f"The downloaded image is {declared} bytes; at most {max_bytes} are allowed."
+                if declared is not None and untrusted.is_digits(declared, 30) and int(declared) > max_bytes:
+                    msg = f"The downloaded image is {int(declared)} bytes; at most {max_bytes} are allowed."
                     raise errors.ImageSizeExceed(msg)
                 chunks: list[bytes] = []
                 size = 0
