@@ -150,6 +150,7 @@ class Limiter(BaseLimiter):
         self._in_use = self.redis.register_script(IN_USE)
         self._rate = self.redis.register_script(RATE)
         self._held: dict[str, tuple[str, Lease]] = {}  # lease id -> (zset key, lease)
+        self.renewals = 0  # renewal rounds done (tests wait on it instead of sleeping)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
@@ -244,6 +245,7 @@ class Limiter(BaseLimiter):
         keys = [key for _, (key, _) in items]
         ids = [lease_id for lease_id, _ in items]
         result = self._renew(keys=keys, args=[self._now(), self.ttl_ms, *ids])
+        self.renewals += 1
         lost = 0
         for (lease_id, (_, lease)), ok in zip(items, result, strict=True):
             if not ok and not lease.released:
