@@ -22,9 +22,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -71,24 +71,40 @@ class AllowList:
         return host.lower() in self.hosts or any(ip in net for net in self.networks)
 
 
-# getaddrinfo cannot be interrupted: lookups run on these threads and the download waits for them only
-# until its deadline (a lookup that hangs keeps one of the threads until the resolver gives up)
-_RESOLVERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="restyle-dns")
+# getaddrinfo cannot be interrupted: each lookup runs on a daemon thread and the download waits for it
+# only until its deadline. At most MAX_LOOKUPS run at once (a resolver that hangs holds one until it
+# gives up), so hung lookups cannot pile up threads.
+MAX_LOOKUPS = 8
+_LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
 
 
 def resolve(host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
     """Every address of ``host``, looked up within the download's ``deadline`` (monotonic)."""
-    lookup = _RESOLVERS.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     left = None if deadline is None else max(0.0, deadline - time.monotonic())
-    try:
-        infos = lookup.result(timeout=left)
-    except TimeoutError:  # concurrent.futures raises the builtin since Python 3.11
-        lookup.cancel()
-        msg = f"Resolving the host {untrusted.shown(host)} exceeded the download's time budget."
-        raise errors.ImageDownloadError(msg) from None
-    except (OSError, UnicodeError):
+    late = f"Resolving the host {untrusted.shown(host)} exceeded the download's time budget."
+    if not _LOOKUPS.acquire(timeout=left):
+        raise errors.ImageDownloadError(late)
+    answer: list[Any] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiting download
+            answer.append(exc)
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="restyle-dns", daemon=True).start()
+    if not done.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+        raise errors.ImageDownloadError(late)
+    infos = answer[0]
+    if isinstance(infos, OSError | UnicodeError):
         msg = f"The host {untrusted.shown(host)} could not be resolved."
-        raise errors.ImageDownloadError(msg) from None
+        raise errors.ImageDownloadError(msg)
+    if isinstance(infos, BaseException):
+        raise infos
     out: list[IPAddress] = []
     for info in infos:
         addr = str(info[4][0]).split("%", 1)[0]
