@@ -91,7 +91,8 @@ class Listener:
         self.sock.settimeout(0.1)
         self.host = host
         self.port = int(self.sock.getsockname()[1])
-        self.connections = 0
+        self.connections = 0  # connection attempts, not counting settle()'s markers
+        self._markers: dict[tuple[str, int], threading.Event] = {}
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._accept, daemon=True)
         self.thread.start()
@@ -99,13 +100,35 @@ class Listener:
     def _accept(self) -> None:
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, peer = self.sock.accept()
             except TimeoutError:
                 continue
             except OSError:
                 return
-            self.connections += 1
+            marker = self._markers.pop(peer[:2], None)
+            if marker is None:
+                self.connections += 1
             conn.close()
+            if marker is not None:
+                marker.set()
+
+    def settle(self, timeout: float = 10.0) -> int:
+        """``connections`` once every attempt made before this call is counted (a barrier, no sleep).
+
+        A marker connection is queued behind any earlier attempt (the accept queue is FIFO); when the
+        marker has been accepted, every earlier attempt has been counted. The marker is not counted.
+        """
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", 0))
+            me = sock.getsockname()[:2]
+            seen = self._markers[me] = threading.Event()
+            sock.settimeout(timeout)
+            sock.connect((self.host, self.port))
+        finally:
+            sock.close()
+        assert seen.wait(timeout), "the listener did not accept its marker connection"
+        return self.connections
 
     def url(self, path: str = "/a.png") -> str:
         return f"http://{self.host}:{self.port}{path}"

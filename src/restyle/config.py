@@ -147,6 +147,9 @@ class Settings(BaseSettings):
 
     # --- results ---------------------------------------------------------------------------
     result_ttl_s: int = Field(3600, ge=1, description="Lifetime of url results.")
+    job_records_ttl_s: int = Field(
+        30 * 86400, ge=60, description="How long rows of the jobs table are kept (pruned by the sweeper)."
+    )
     jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of results.")
     origin_max_side: int = Field(2000, ge=64, description="Resolution=origin caps the long side to this.")
 
@@ -217,6 +220,12 @@ class Settings(BaseSettings):
     # --- scale-out: Redis admission, S3 results, Ray Serve engines ---------------------------
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis for limiter=redis.")
     redis_prefix: str = Field("restyle:", description="Key prefix in Redis (several deployments, one Redis).")
+    redis_timeout_s: float = Field(2.0, gt=0, description="Redis connect and read timeout (limiter=redis).")
+    redis_outage_s: float = Field(
+        5.0,
+        ge=0,
+        description="After a Redis failure, calls fail fast (ServerError) and the node is not ready for this long.",
+    )
     lease_ttl_s: float = Field(
         10.0,
         gt=0,

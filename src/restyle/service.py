@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restyle import engines, imaging, plugins
+from restyle import engines, imaging, keyfile, plugins
 from restyle.accounts.store import Store, load_master_key
 from restyle.config import Settings
 from restyle.limiters import BaseLimiter
@@ -45,12 +43,7 @@ DEFAULT_ACCOUNT = "default"
 
 
 def _link_secret(data_dir: Path) -> bytes:
-    path = data_dir / "links.key"
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(base64.b64encode(os.urandom(32)))
-    return base64.b64decode(path.read_bytes().strip())
+    return keyfile.read_or_create(data_dir / "links.key", LinkSigner.MIN_SECRET_BYTES)
 
 
 def configured_catalogue(settings: Settings) -> dict[str, Style]:

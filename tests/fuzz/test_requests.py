@@ -28,7 +28,19 @@ from tests.conftest import SECRET_ID, SECRET_KEY, b64, encode, photo
 from tests.fuzz.corpus import dumps, only_tencent_errors, parse_and_check, parse_flat, record
 
 N = int(os.environ.get("RESTYLE_FUZZ_EXAMPLES", "600"))
-KEYS = [*IMAGE_TO_IMAGE, "ResultConfig.Resolution", "LogoParam.LogoRect.X", "Styles.0", "Styles.a"]
+# digits that str.isdigit()/int() accept but are not ASCII (superscript, Arabic-Indic, fullwidth),
+# underscores int() allows, and a number past int()'s 4300-digit limit: none may crash a parser
+ODD_NUMBERS = ["²", "٣", "１２", "1_0", "۱۷۰۰۰۰۰۰۰۰", " 12 ", "9" * 5000, "+1", "-0"]
+KEYS = [
+    *IMAGE_TO_IMAGE,
+    "ResultConfig.Resolution",
+    "LogoParam.LogoRect.X",
+    "Styles.0",
+    "Styles.a",
+    "Styles.²",
+    "Styles.٣",
+    "Styles.1_0",
+]
 NESTED_KEYS = ["Resolution", "LogoUrl", "LogoImage", "LogoRect", "X", "Y", "Width", "Height"]
 
 scalars = (
@@ -38,7 +50,21 @@ scalars = (
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=40)
     | st.sampled_from(
-        ["", "201", "133", "1", "origin", "768:768", "url", "base64", "0", "-1", "1e309", "\udfff"]
+        [
+            "",
+            "201",
+            "133",
+            "1",
+            "origin",
+            "768:768",
+            "url",
+            "base64",
+            "0",
+            "-1",
+            "1e309",
+            "\udfff",
+            *ODD_NUMBERS,
+        ]
     )
 )
 json_values = st.recursive(
@@ -100,7 +126,13 @@ def test_parse_and_check_raise_only_tencent_errors(obj: Any) -> None:
 
 
 @settings(max_examples=N // 2, deadline=None, database=None)
-@given(st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=20), st.text(max_size=20), max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(KEYS) | st.text(max_size=20),
+        st.sampled_from(ODD_NUMBERS) | st.text(max_size=20),
+        max_size=8,
+    )
+)
 def test_flattened_parameters_raise_only_tencent_errors(flat: dict[str, str]) -> None:
     only_tencent_errors(lambda: parse_flat(flat), dumps(flat), "flat.json")
 
@@ -172,7 +204,7 @@ header_names = st.sampled_from(
 )
 header_values = st.text(
     st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=60
-)
+) | st.sampled_from(["²", "¹²³", "1_700_000_000", "9" * 5000])
 bodies = (
     requests.map(dumps)
     | anything.map(dumps)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import base64
 import io
 import signal
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
 from PIL import Image
 
 from tests.api.test_admission import GatedImageServer, call, client, gated, wait_for
@@ -33,6 +33,12 @@ def redis_nodes(make_server: object, redis_server: RedisServer, n: int = 2, **ex
         **extra,
     }
     return [make_server(**settings) for _ in range(n)]  # type: ignore[operator]
+
+
+def redis_ms(r: redis.Redis) -> int:
+    """Redis's clock in ms (lease scores are expiry times on that clock)."""
+    sec, usec = r.time()
+    return int(sec) * 1000 + int(usec) // 1000
 
 
 def small_image() -> dict[str, object]:
@@ -67,14 +73,23 @@ def test_killed_node_slots_come_back_within_ttl(
     with ThreadPoolExecutor(3) as pool:
         busy = [pool.submit(call, ca, params) for _ in range(3)]
         wait_for(lambda: gated.arrived == 3)
-        time.sleep(TTL_S)  # the leases outlive their first TTL: node A renews them
+        # the leases outlive their first TTL (node A renews them): wait for Redis's own clock to pass
+        # the first expiry of every lease, then all three must still be live
+        leases = f"{a.env['RESTYLE_REDIS_PREFIX']}jobs:default"
+        r = redis.Redis.from_url(redis_server.url)
+        first_expiry = max(score for _, score in r.zrange(leases, 0, -1, withscores=True))
+        wait_for(lambda: redis_ms(r) > first_expiry, timeout=TTL_S + 3)
+        assert r.zcount(leases, f"({redis_ms(r)}", "+inf") == 3
         assert call(cb, small_image())[0] == "RequestLimitExceeded.JobNumExceed"
         a.proc.send_signal(signal.SIGKILL)  # kill -9 during its jobs
         a.proc.wait(5)
-        t0 = time.monotonic()
-        wait_for(lambda: call(cb, small_image())[0] == "OK", timeout=TTL_S + 3)
-        freed_after = time.monotonic() - t0
-        assert freed_after <= TTL_S + 0.5, freed_after
+        # nobody renews the leases now: by Redis's clock each ends within one TTL of the kill
+        killed_at = redis_ms(r)
+        last_expiry = max(score for _, score in r.zrange(leases, 0, -1, withscores=True))
+        assert last_expiry - killed_at <= TTL_S * 1000, (last_expiry, killed_at)
+        wait_for(lambda: r.zcount(leases, f"({redis_ms(r)}", "+inf") == 0, timeout=TTL_S + 3)
+        r.close()
+        assert call(cb, small_image())[0] == "OK"
         assert all(f.result(timeout=10)[0] == "ClientNetworkError" for f in busy)
     gated.release()
     # node B keeps serving, with all three slots

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -99,6 +102,19 @@ def test_local_rejects_path_tricks(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / "results").iterdir()] == [KEY]  # no temp files left behind
 
 
+@contextlib.contextmanager
+def freeze_botocore_clock(at: datetime.datetime) -> Iterator[None]:
+    """botocore signs with ``botocore.auth.get_current_datetime()``: make that ``at`` (naive UTC)."""
+    import botocore.auth
+
+    real = botocore.auth.get_current_datetime
+    botocore.auth.get_current_datetime = lambda *a, **kw: at.replace(tzinfo=None)
+    try:
+        yield
+    finally:
+        botocore.auth.get_current_datetime = real
+
+
 def test_s3_presigned_link_downloads_and_expires(s3_server: S3Server) -> None:
     st = make_s3(s3_server)
     assert not st.serves_locally
@@ -110,8 +126,13 @@ def test_s3_presigned_link_downloads_and_expires(s3_server: S3Server) -> None:
     assert r.headers["content-type"] == "image/jpeg"
     assert httpx.get(url.replace("X-Amz-Signature=", "X-Amz-Signature=0")).status_code == 403
     assert httpx.get(url.split("?")[0]).status_code == 403  # the bucket is not public
-    short = st.url_for(KEY, ttl_s=1, base_url="")
-    time.sleep(2.1)
+    # expiry without waiting: presigned 30 s ago for a minute it works, two minutes ago it has expired
+    with freeze_botocore_clock(datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=30)):
+        recent = st.url_for(KEY, ttl_s=60, base_url="")
+    assert httpx.get(recent).status_code == 200
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=2)
+    with freeze_botocore_clock(past):
+        short = st.url_for(KEY, ttl_s=60, base_url="")
     assert httpx.get(short).status_code == 403
     with pytest.raises(ValueError, match="presigned links live"):
         st.url_for(KEY, ttl_s=8 * 24 * 3600, base_url="")

@@ -9,6 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from restyle import keyfile
+from restyle.storages import LinkSigner
 from tests.wire import sdk
 from tests.wire.conftest import ImageHost
 from tests.wire.media import jpeg, jpeg_b64, open_jpeg, result_jpeg
@@ -109,13 +111,23 @@ def test_url_result_is_a_downloadable_jpeg_and_tampering_fails(wire: Target) -> 
 
 
 def test_url_result_expires(aux: Target) -> None:
-    """A server with result_ttl_s=2: the link works at once, then answers 403."""
+    """A server with result_ttl_s=2: the link works at once and may be cached no longer than it lives;
+    the same link signed (with the server's own key) for a moment already past answers 403."""
     resp = sdk.call(sdk.client(aux), {"InputImage": jpeg_b64(128, 128), "RspImgType": "url"})
     link = resp.ResultImage
-    assert _fetch(link).status_code == 200
-    expires = int(parse_qs(urlsplit(link).query)["Expires"][0])
-    time.sleep(max(0.0, expires - time.time()) + 1.1)
-    assert _fetch(link).status_code == 403
+    got = _fetch(link)
+    assert got.status_code == 200
+    assert got.headers["cache-control"] in ("private, max-age=0", "private, max-age=1", "private, max-age=2")
+    parts = urlsplit(link)
+    query = parse_qs(parts.query)
+    key, expires = parts.path.rsplit("/", 1)[1], int(query["Expires"][0])
+    signer = LinkSigner(keyfile.read(aux.server.data_dir / "links.key", LinkSigner.MIN_SECRET_BYTES))
+    assert signer.signature(key, expires) == query["Signature"][0]  # the test signs as the server does
+    past = int(time.time()) - 1
+    expired = (
+        f"{parts.scheme}://{parts.netloc}{parts.path}?Expires={past}&Signature={signer.signature(key, past)}"
+    )
+    assert _fetch(expired).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from restyle import keyfile
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
     id TEXT PRIMARY KEY,
@@ -42,6 +44,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_account ON jobs(account_id, created_at);
 """
 ID_ALPHABET = string.ascii_letters + string.digits
+MASTER_KEY_BYTES = 32  # AES-256-GCM
 
 
 @dataclass(frozen=True)
@@ -61,17 +64,15 @@ class KeyRecord:
 def load_master_key(data_dir: Path, configured: str | None) -> bytes:
     if configured:
         key = base64.b64decode(configured)
-        if len(key) != 32:
+        if len(key) != MASTER_KEY_BYTES:
             msg = "RESTYLE_MASTER_KEY must be 32 bytes, base64-encoded"
             raise ValueError(msg)
         return key
-    path = data_dir / "master.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(base64.b64encode(AESGCM.generate_key(bit_length=256)))
-    return base64.b64decode(path.read_bytes().strip())
+    key = keyfile.read_or_create(data_dir / "master.key", MASTER_KEY_BYTES)
+    if len(key) != MASTER_KEY_BYTES:
+        msg = f"{data_dir / 'master.key'} must hold a {MASTER_KEY_BYTES}-byte key, not {len(key)} bytes"
+        raise keyfile.KeyFileError(msg)
+    return key
 
 
 def new_secret_id() -> str:
@@ -240,7 +241,32 @@ class Store:
             row = self._db.execute("SELECT quota FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return row is not None and row[0] is None
 
+    def refund_quota(self, account_id: str) -> None:
+        """Give back a job taken by :meth:`consume_quota` for a call that delivered no result."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE accounts SET quota = quota + 1 WHERE id = ? AND quota IS NOT NULL", (account_id,)
+            )
+            self._cache.clear()
+
     # --- job records -----------------------------------------------------------------------------
+    RUNNING = "Running"  # code of an admitted job that has not finished (or whose node died)
+
+    def admit_job(self, *, request_id: str, account_id: str, secret_id: str) -> None:
+        """A row as soon as a job holds a slot, so a job whose node is killed still leaves a trace."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO jobs(request_id, account_id, secret_id, style, code, duration_ms, created_at) "
+                "VALUES (?, ?, ?, NULL, ?, 0, ?)",
+                (request_id, account_id, secret_id, self.RUNNING, time.time()),
+            )
+
+    def prune_jobs(self, *, older_than_s: float, now: float | None = None) -> int:
+        """Delete job rows older than ``older_than_s``; return how many were removed."""
+        cutoff = (now if now is not None else time.time()) - older_than_s
+        with self._lock:
+            return int(self._db.execute("DELETE FROM jobs WHERE created_at < ?", (cutoff,)).rowcount)
+
     def record_job(
         self,
         *,
@@ -251,12 +277,18 @@ class Store:
         code: str,
         duration_ms: float,
     ) -> None:
+        """Mark the job finished (its admission row keeps its start time), or insert it if it has none."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO jobs(request_id, account_id, secret_id, style, code, duration_ms, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (request_id, account_id, secret_id, style, code, duration_ms, time.time()),
+            cur = self._db.execute(
+                "UPDATE jobs SET style = ?, code = ?, duration_ms = ? WHERE request_id = ?",
+                (style, code, duration_ms, request_id),
             )
+            if cur.rowcount == 0:
+                self._db.execute(
+                    "INSERT INTO jobs(request_id, account_id, secret_id, style, code, duration_ms, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (request_id, account_id, secret_id, style, code, duration_ms, time.time()),
+                )
 
     def recent_jobs(self, limit: int = 20) -> list[tuple[object, ...]]:
         with self._lock:

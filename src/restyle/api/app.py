@@ -6,6 +6,7 @@ The job slot taken by ``acquire_job_slot`` is released exactly once whatever hap
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -14,18 +15,20 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from restyle import errors, web
+from restyle import errors, untrusted, web
 from restyle.accounts.store import KeyRecord
 from restyle.api import envelope, provider, shapes, signing
+from restyle.api.hosts import SingleHost
 from restyle.limiters import Lease
 from restyle.ops import health, logs
 from restyle.ops.drain import Drainer
@@ -34,6 +37,7 @@ from restyle.pipeline.job import Result
 from restyle.service import Service
 
 log = logging.getLogger("restyle.api")
+T = TypeVar("T")
 
 ACTION = "ImageToImage"
 VERSION = "2022-12-29"
@@ -50,6 +54,7 @@ V1_COMMON = {
     "Language",
     "Token",
 }
+RESULT_MAX_AGE_S = 3600
 _HOST_RE = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
@@ -73,9 +78,16 @@ class Call:
     pipeline_ms: float = 0.0
     close_connection: bool = False  # part of the body was left unread
     style: str | None = None
+    charged: bool = False  # one job of a limited quota was taken for this call
 
 
 Step = Callable[[Call, Service], Awaitable[None]]
+
+
+async def blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Store (SQLite) and limiter (Redis) calls run on a worker thread: the event loop never waits on
+    them, so a slow or unreachable backend delays only the calls that need it (not /healthz)."""
+    return await anyio.to_thread.run_sync(functools.partial(fn, *args))
 
 
 # --- chain steps ----------------------------------------------------------------------------------
@@ -98,7 +110,7 @@ async def limit_body(call: Call, service: Service) -> None:
     if req.method != "POST":
         return
     declared = call.headers.get("content-length", "")
-    too_large = declared.isdigit() and int(declared) > s.max_body_bytes
+    too_large = untrusted.is_digits(declared, 30) and int(declared) > s.max_body_bytes
     chunks: list[bytes] = []
     size = 0
     try:
@@ -121,6 +133,12 @@ async def limit_body(call: Call, service: Service) -> None:
         call.close_connection = True
         msg = f"The request body was not received within {s.body_timeout_s:g} s."
         raise errors.RequestTimeout(msg) from None
+    except (
+        ClientDisconnect
+    ):  # the server cut the connection: malformed chunked framing, or a client that left
+        call.close_connection = True
+        msg = "The request body is malformed or was cut off before its end."
+        raise errors.InvalidParameterType(msg) from None
     if too_large:
         msg = f"The request body is larger than {s.max_body_bytes} bytes."
         raise errors.RequestEntityTooLarge(msg)
@@ -147,16 +165,16 @@ async def read_tc_headers(call: Call, service: Service) -> None:
     if not action:
         raise errors.MissingParameter()
     if action != ACTION:
-        msg = f"The request `Action` {action!r} is invalid or not found; restyle serves {ACTION}."
+        msg = f"The request `Action` {untrusted.shown(action)} is invalid or not found; restyle serves {ACTION}."
         raise errors.InvalidAction(msg)
     if not version:
         msg = "The request is missing a required parameter `Version`."
         raise errors.MissingParameter(msg)
     if version != VERSION:
-        msg = f"The request `Version` {version!r} is not supported; use {VERSION}."
+        msg = f"The request `Version` {untrusted.shown(version)} is not supported; use {VERSION}."
         raise errors.NoSuchVersion(msg)
     if region not in service.settings.regions:
-        msg = f"The request `Region` {region!r} is not supported; use one of {', '.join(service.settings.regions)}."
+        msg = f"The request `Region` {untrusted.shown(region)} is not supported; use one of {', '.join(service.settings.regions)}."
         raise errors.UnsupportedRegion(msg)
     call.action = action
 
@@ -171,7 +189,7 @@ async def verify_signature(call: Call, service: Service) -> None:
             msg = "Legacy signing needs both SecretId and Signature."
             raise errors.InvalidAuthorization(msg)
         signing.check_timestamp(p.get("Timestamp"), now, s.signature_skew_s)
-        key = _lookup(service, p["SecretId"])
+        key = await _lookup(service, p["SecretId"])
         if not s.auth_disabled:
             signing.verify_v1(
                 secret_key=key.secret_key,
@@ -183,7 +201,7 @@ async def verify_signature(call: Call, service: Service) -> None:
         return
     auth = signing.parse_authorization(call.headers.get("authorization"))
     ts = signing.check_timestamp(call.headers.get("x-tc-timestamp"), now, s.signature_skew_s)
-    key = _lookup(service, auth.secret_id)
+    key = await _lookup(service, auth.secret_id)
     if not s.auth_disabled:
         signing.verify_tc3(
             auth=auth,
@@ -197,8 +215,8 @@ async def verify_signature(call: Call, service: Service) -> None:
     call.key = key
 
 
-def _lookup(service: Service, secret_id: str) -> KeyRecord:
-    key = service.store.lookup(secret_id)
+async def _lookup(service: Service, secret_id: str) -> KeyRecord:
+    key = await blocking(service.store.lookup, secret_id)
     if key is None or key.status != "active":
         raise errors.SecretIdNotFound()
     return key
@@ -221,13 +239,22 @@ async def resolve_account(call: Call, service: Service) -> None:
 
 async def check_rate(call: Call, service: Service) -> None:
     assert call.key is not None
-    service.limiter.check_rate(call.key.account_id, service.settings.requests_per_second)
+    await blocking(service.limiter.check_rate, call.key.account_id, service.settings.requests_per_second)
 
 
 async def acquire_job_slot(call: Call, service: Service) -> None:
     assert call.key is not None
-    call.lease = service.limiter.acquire(call.key.account_id, service.settings.jobs_per_account)
+    key = call.key
+    call.lease = await blocking(service.limiter.acquire, key.account_id, service.settings.jobs_per_account)
     call.request.app.state.metrics.track_lease(call.lease)
+    await blocking(
+        functools.partial(
+            service.store.admit_job,
+            request_id=call.request_id,
+            account_id=key.account_id,
+            secret_id=key.secret_id,
+        )
+    )
 
 
 async def parse_body(call: Call, service: Service) -> None:
@@ -264,9 +291,11 @@ def _reject_constant(name: str) -> Any:
 async def call_provider(call: Call, service: Service) -> None:
     assert call.params is not None and call.key is not None and call.lease is not None
     app_state = call.request.app.state
-    if call.key.quota is not None and not service.store.consume_quota(call.key.account_id):
-        msg = f"The account {call.key.account_id} has no quota left."
-        raise errors.LowBalance(msg)
+    if call.key.quota is not None:  # taken now, given back unless a result is delivered
+        if not await blocking(service.store.consume_quota, call.key.account_id):
+            msg = f"The account {call.key.account_id} has no quota left."
+            raise errors.LowBalance(msg)
+        call.charged = True
     t0 = time.perf_counter()
     call.reply, call.result = await provider.image_to_image(
         call.params,
@@ -275,7 +304,7 @@ async def call_provider(call: Call, service: Service) -> None:
         account_id=call.key.account_id,
         lease=call.lease,
         capacity=app_state.capacity,
-        base_url=base_url(call.request, service),
+        base_url=base_url(call.request, service, call.headers.get("host", "")),
     )
     call.pipeline_ms = (time.perf_counter() - t0) * 1000
 
@@ -302,11 +331,13 @@ def server_timing(call: Call) -> str:
     return ", ".join(parts)
 
 
-def base_url(request: Request, service: Service) -> str:
-    """Where result links point: the configured public URL, else the Host the client used."""
+def base_url(request: Request, service: Service, host: str | None = None) -> str:
+    """Where result links point: the configured public URL, else the Host the client used (for API
+    calls: the Host that was signed, passed as ``host``)."""
     if service.settings.public_url:
         return service.settings.public_url.rstrip("/")
-    host = request.headers.get("host", "")
+    if host is None:
+        host = request.headers.get("host", "")
     scheme = request.url.scheme
     if "://" in host:  # tccli sends `Host: http://127.0.0.1:PORT`
         scheme, host = host.split("://", 1)
@@ -323,7 +354,7 @@ async def api(request: Request) -> Response:
     call = Call(request)
     drainer: Drainer = request.app.state.drainer
     request_id_token = logs.REQUEST_ID.set(call.request_id)
-    code = "OK"
+    code = "Cancelled"  # until an answer is decided (a cancelled call delivers nothing)
     try:
         with drainer.track() as scope:  # in flight until answered; cut off at the drain deadline
             for step in REQUEST_CHAIN:
@@ -332,6 +363,7 @@ async def api(request: Request) -> Response:
             msg = "The node shut down before the job finished; retry the call."
             raise errors.ServerError(msg)
         assert call.reply is not None
+        code = "OK"
         response = envelope.success(call.reply, call.request_id)
         response.headers["Server-Timing"] = server_timing(call)
         return response
@@ -346,21 +378,9 @@ async def api(request: Request) -> Response:
         code = errors.InnerError.code
         return envelope.error(errors.InnerError(), call.request_id)
     finally:
-        if call.lease is not None:
-            call.lease.release_unless_handed_off()
         elapsed = (time.perf_counter() - call.started) * 1000
-        if call.key is not None and call.lease is not None:
-            try:  # bookkeeping must never turn the reply into a non-JSON 500
-                service.store.record_job(
-                    request_id=call.request_id,
-                    account_id=call.key.account_id,
-                    secret_id=call.key.secret_id,
-                    style=call.style,
-                    code=code,
-                    duration_ms=elapsed,
-                )
-            except Exception:
-                log.exception("request %s: recording the job failed", call.request_id)
+        with anyio.CancelScope(shield=True):  # a cut-off call still gives back its slot and quota
+            await blocking(_finish, call, service, code, elapsed)
         _observe(request, call, code)
         log.info(
             "request_id=%s action=%s account=%s code=%s ms=%.1f",
@@ -378,6 +398,34 @@ async def api(request: Request) -> Response:
             },
         )
         logs.REQUEST_ID.reset(request_id_token)
+
+
+def _finish(call: Call, service: Service, code: str, elapsed_ms: float) -> None:
+    """Bookkeeping after the answer is decided (on a worker thread): slot, quota, job record.
+
+    Never raises: bookkeeping must not turn the reply into a non-JSON 500.
+    """
+    if call.lease is not None:
+        try:
+            call.lease.release_unless_handed_off()
+        except Exception:
+            log.exception("request %s: releasing the job slot failed", call.request_id)
+    if call.key is None:
+        return
+    try:
+        if call.charged and code != "OK":  # quota pays for delivered results only
+            service.store.refund_quota(call.key.account_id)
+        if call.lease is not None:
+            service.store.record_job(
+                request_id=call.request_id,
+                account_id=call.key.account_id,
+                secret_id=call.key.secret_id,
+                style=call.style,
+                code=code,
+                duration_ms=elapsed_ms,
+            )
+    except Exception:
+        log.exception("request %s: recording the job failed", call.request_id)
 
 
 def _observe(request: Request, call: Call, code: str) -> None:
@@ -398,13 +446,16 @@ async def results(request: Request) -> Response:
     service: Service = request.app.state.service
     key = request.path_params["key"]
     q = request.query_params
-    if not service.signer.valid(key, q.get("Expires", ""), q.get("Signature", "")):
+    now = time.time()
+    expires = service.signer.expires_at(key, q.get("Expires", ""), q.get("Signature", ""), now)
+    if expires is None:
         return PlainTextResponse("link expired or invalid\n", status_code=403)
     data = await anyio.to_thread.run_sync(service.plugins.storage.get, key)
     if data is None:
         return PlainTextResponse("not found\n", status_code=404)
     media = "image/png" if key.endswith(".png") else "image/jpeg"
-    return Response(data, media_type=media, headers={"Cache-Control": "private, max-age=3600"})
+    max_age = max(0, min(RESULT_MAX_AGE_S, int(expires - now)))  # a cache never outlives the link
+    return Response(data, media_type=media, headers={"Cache-Control": f"private, max-age={max_age}"})
 
 
 async def healthz(request: Request) -> Response:
@@ -464,7 +515,7 @@ def create_app(service: Service) -> Starlette:
         Route("/v1/styles", styles, methods=["GET"]),
         *web.routes(service, previews),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SingleHost)])
 
 
 async def _sweeper(service: Service) -> None:
@@ -474,6 +525,12 @@ async def _sweeper(service: Service) -> None:
             removed = await anyio.to_thread.run_sync(lambda: service.plugins.storage.sweep(older_than_s=ttl))
             if removed:
                 log.info("swept %d expired results", removed)
+            keep = service.settings.job_records_ttl_s
+            pruned = await anyio.to_thread.run_sync(
+                functools.partial(service.store.prune_jobs, older_than_s=keep)
+            )
+            if pruned:
+                log.info("pruned %d job records older than %d s", pruned, keep)
         except Exception:
             log.exception("result sweep failed")
         await anyio.sleep(min(60.0, max(1.0, ttl / 4)))

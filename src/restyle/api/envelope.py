@@ -14,6 +14,7 @@ from starlette.responses import Response
 from restyle.errors import TencentError
 
 CONTENT_TYPE = "application/json"
+MAX_MESSAGE_CHARS = 1000
 
 
 class JSONEnvelope(Response):
@@ -36,7 +37,10 @@ def success_body(fields: dict[str, Any], request_id: str) -> bytes:
 
 
 def error_body(error: TencentError, request_id: str) -> bytes:
-    payload = {"Response": {"Error": {"Code": error.code, "Message": error.detail}, "RequestId": request_id}}
+    message = error.detail  # echoed values are already cut (restyle.untrusted.shown); this is a backstop
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[: MAX_MESSAGE_CHARS - 3] + "..."
+    payload = {"Response": {"Error": {"Code": error.code, "Message": message}, "RequestId": request_id}}
     return _utf8(json.dumps(payload, ensure_ascii=False))
 
 

@@ -67,7 +67,7 @@ async def run_in_worker(
             return await anyio.to_thread.run_sync(work, limiter=capacity, abandon_on_cancel=True)
     except TimeoutError:
         job.cancelled.set()
-        lease.release_unless_handed_off()
+        await anyio.to_thread.run_sync(lease.release_unless_handed_off)  # may talk to Redis: off the loop
         msg = f"The job exceeded its time budget of {job.budget_s:g} s."
         raise errors.RequestTimeout(msg) from None
 

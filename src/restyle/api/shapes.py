@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from restyle import errors
+from restyle import errors, untrusted
 
 
 class LogoRect(TypedDict):
@@ -71,8 +71,7 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def _type_error(path: str, expected: str, value: Any) -> errors.TencentError:
-    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
-    msg = f"Parameter `{path}` must be {expected}, got {type(value).__name__} {shown}."
+    msg = f"Parameter `{untrusted.shown(path)[1:-1]}` must be {expected}, got {type(value).__name__} {untrusted.shown(value)}."
     return errors.InvalidParameterType(msg)
 
 
@@ -83,10 +82,10 @@ def _scalar(kind: str, value: Any, path: str, from_strings: bool) -> Any:
         raise _type_error(path, "a string", value)
     if kind == "int":
         if from_strings and isinstance(value, str):
-            try:
-                value = int(value.strip())
-            except ValueError:
-                raise _type_error(path, "an integer", value) from None
+            number = untrusted.ascii_int(value.strip())
+            if number is None:
+                raise _type_error(path, "an integer", value)
+            value = number
         if isinstance(value, int) and not isinstance(value, bool):
             if not INT64[0] <= value <= INT64[1]:
                 raise _type_error(path, "a 64-bit integer", value)
@@ -94,10 +93,10 @@ def _scalar(kind: str, value: Any, path: str, from_strings: bool) -> Any:
         raise _type_error(path, "an integer", value)
     if kind == "float":
         if from_strings and isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise _type_error(path, "a number", value) from None
+            real = untrusted.ascii_float(value.strip())
+            if real is None:
+                raise _type_error(path, "a number", value)
+            value = real
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         raise _type_error(path, "a number", value)
@@ -109,7 +108,7 @@ def _walk(schema: Any, value: Any, path: str, from_strings: bool) -> Any:
     if isinstance(schema, str):
         return _scalar(schema, value, path, from_strings)
     if isinstance(schema, list):
-        if from_strings and isinstance(value, dict) and all(k.isdigit() for k in value):
+        if from_strings and isinstance(value, dict) and all(untrusted.is_digits(k, 9) for k in value):
             value = [value[k] for k in sorted(value, key=int)]
         if not isinstance(value, list):
             raise _type_error(path, "an array", value)
@@ -120,7 +119,7 @@ def _walk(schema: Any, value: Any, path: str, from_strings: bool) -> Any:
     for key, item in value.items():
         sub = f"{path}.{key}" if path else key
         if key not in schema:
-            msg = f"The parameter `{sub}` is not defined for ImageToImage."
+            msg = f"The parameter `{untrusted.shown(sub)[1:-1]}` is not defined for ImageToImage."
             raise errors.UnknownParameter(msg)
         if item is None:  # the SDK omits None; a JSON null means "absent"
             continue
@@ -146,11 +145,11 @@ def unflatten(flat: dict[str, str]) -> dict[str, Any]:
         for part in parts[:-1]:
             nxt = node.setdefault(part, {})
             if not isinstance(nxt, dict):
-                msg = f"Parameter `{key}` conflicts with `{part}`."
+                msg = f"Parameter {untrusted.shown(key)} conflicts with {untrusted.shown(part)}."
                 raise errors.InvalidParameterType(msg)
             node = nxt
         if isinstance(node.get(parts[-1]), dict):
-            msg = f"Parameter `{key}` conflicts with its nested fields."
+            msg = f"Parameter {untrusted.shown(key)} conflicts with its nested fields."
             raise errors.InvalidParameterType(msg)
         node[parts[-1]] = value
     return root

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from restyle import errors
+from restyle import errors, untrusted
 
 ALGORITHM = "TC3-HMAC-SHA256"
 SERVICE = "aiart"
@@ -100,11 +100,10 @@ def payload_hash(body: bytes, *, unsigned: bool) -> str:
 
 def check_timestamp(timestamp: str | None, now: float, skew: int) -> int:
     """Parse X-TC-Timestamp / Timestamp and apply the skew rule (SignatureExpire)."""
-    try:
-        ts = int(timestamp or "")
-    except ValueError:
-        msg = f"Timestamp {timestamp!r} is not a unix time in seconds."
-        raise errors.InvalidParameterType(msg) from None
+    ts = untrusted.ascii_int(timestamp or "", max_len=12)
+    if ts is None:
+        msg = f"Timestamp {untrusted.shown(timestamp)} is not a unix time in seconds."
+        raise errors.InvalidParameterType(msg)
     if abs(now - ts) > skew:
         raise errors.SignatureExpire()
     return ts
@@ -141,11 +140,13 @@ def verify_tc3(
 ) -> None:
     """Raise SignatureFailure unless ``auth.signature`` matches for some accepted form of the host."""
     if auth.date != datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d"):
-        msg = f"Credential date {auth.date} is not the UTC date of X-TC-Timestamp {timestamp}."
+        msg = (
+            f"Credential date {untrusted.shown(auth.date)} is not the UTC date of X-TC-Timestamp {timestamp}."
+        )
         raise errors.SignatureFailure(msg)
     host = headers.get("host", "")
     if auth.service not in accepted_services(host):
-        msg = f"Credential service {auth.service!r} is not {SERVICE!r}."
+        msg = f"Credential service {untrusted.shown(auth.service)} is not {SERVICE!r}."
         raise errors.SignatureFailure(msg)
     unsigned = headers.get("x-tc-content-sha256", "").strip() == UNSIGNED
     p_hash = payload_hash(body if method.upper() != "GET" else b"", unsigned=unsigned)
@@ -187,7 +188,7 @@ def v1_signature(
     """base64(HMAC(key, METHOD + host + "/?" + sorted k=v joined by &)), values raw (not URL-encoded)."""
     digest = _V1_DIGESTS.get(sig_method)
     if digest is None:
-        msg = f"SignatureMethod {sig_method!r} is not HmacSHA256 or HmacSHA1."
+        msg = f"SignatureMethod {untrusted.shown(sig_method)} is not HmacSHA256 or HmacSHA1."
         raise errors.InvalidAuthorization(msg)
     plain = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "Signature")
     to_sign = f"{method.upper()}{host}/?{plain}"

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from restyle import errors
 from restyle.limiters import BaseLimiter, Lease
+from restyle.ops import logs
 
 try:
     import redis
@@ -123,29 +125,45 @@ class Limiter(BaseLimiter):
         prefix: str = "restyle:",
         clock: Callable[[], float] | None = None,
         client: Any = None,
+        timeout_s: float = 2.0,
+        outage_s: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if lease_ttl_s <= 0:
             msg = f"lease_ttl_s must be > 0, got {lease_ttl_s}"
             raise ValueError(msg)
-        self.url = url
+        self.url = logs.redact(url)  # for log lines: never the password
         self.ttl_ms = max(1, int(lease_ttl_s * 1000))
         self.prefix = prefix
         self._clock = clock
         self.redis: Any = client or redis.Redis.from_url(
-            url, socket_timeout=2.0, socket_connect_timeout=2.0, health_check_interval=30
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, health_check_interval=30
         )
+        # after a failure, calls fail fast (no connection attempt) for ``outage_s``; then one call
+        # tries again. While Redis is out the node reports itself not ready.
+        self.outage_s = outage_s
+        self._monotonic = monotonic
+        self._down_until = 0.0
+        self._down_reason = ""
         self._acquire = self.redis.register_script(ACQUIRE)
         self._renew = self.redis.register_script(RENEW)
         self._in_use = self.redis.register_script(IN_USE)
         self._rate = self.redis.register_script(RATE)
         self._held: dict[str, tuple[str, Lease]] = {}  # lease id -> (zset key, lease)
+        self.renewals = 0  # renewal rounds done (tests wait on it instead of sleeping)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> Limiter:
-        return cls(settings.redis_url, lease_ttl_s=settings.lease_ttl_s, prefix=settings.redis_prefix)
+        return cls(
+            settings.redis_url,
+            lease_ttl_s=settings.lease_ttl_s,
+            prefix=settings.redis_prefix,
+            timeout_s=settings.redis_timeout_s,
+            outage_s=settings.redis_outage_s,
+        )
 
     # --- helpers ----------------------------------------------------------------------------------
     def _now(self) -> int:
@@ -154,13 +172,23 @@ class Limiter(BaseLimiter):
     def _key(self, kind: str, account: str) -> str:
         return f"{self.prefix}{kind}:{account}"
 
+    def down(self) -> bool:
+        """True while a recent failure says Redis is out (calls fail fast, readiness fails)."""
+        return self._monotonic() < self._down_until
+
     def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        msg = "The admission service is unreachable; retry the call."
+        if self.down():
+            raise errors.ServerError(msg)
         try:
-            return script(keys=keys, args=[self._now(), *args])
+            out = script(keys=keys, args=[self._now(), *args])
         except redis.RedisError as exc:
-            log.error("redis limiter at %s failed: %s", self.url, exc)
-            msg = "The admission service is unreachable; retry the call."
+            self._down_until = self._monotonic() + self.outage_s
+            self._down_reason = type(exc).__name__
+            log.error("redis limiter at %s failed: %s", self.url, logs.redact(str(exc)))
             raise errors.ServerError(msg) from exc
+        self._down_until = 0.0
+        return out
 
     # --- Limiter interface ------------------------------------------------------------------------
     def acquire(self, account: str, limit: int) -> Lease:
@@ -197,7 +225,10 @@ class Limiter(BaseLimiter):
 
     # --- operations -------------------------------------------------------------------------------
     def ready(self) -> None:
-        """Raise if Redis does not answer (readiness probe)."""
+        """Raise if Redis does not answer, or failed a call within the last ``outage_s`` (readiness)."""
+        if self.down():
+            msg = f"redis failed a call ({self._down_reason}); retrying after the outage window"
+            raise ConnectionError(msg)
         self.redis.ping()
 
     def held(self) -> int:
@@ -214,6 +245,7 @@ class Limiter(BaseLimiter):
         keys = [key for _, (key, _) in items]
         ids = [lease_id for lease_id, _ in items]
         result = self._renew(keys=keys, args=[self._now(), self.ttl_ms, *ids])
+        self.renewals += 1
         lost = 0
         for (lease_id, (_, lease)), ok in zip(items, result, strict=True):
             if not ok and not lease.released:

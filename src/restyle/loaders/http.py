@@ -8,7 +8,8 @@
   ignores the name it is given), while the Host header, TLS SNI and certificate check keep the name,
   so a second lookup (DNS rebinding) cannot change the target;
 - redirects are followed by hand, each hop checked, up to ``max_redirects``;
-- one total deadline for the whole download: every connect, TLS handshake, write and read waits at
+- every resolved address is tried in turn (a host whose first address is down still loads);
+- one total deadline for the whole download: the DNS lookup, every connect, TLS handshake, write and read waits at
   most for what is left of it (a server that drips one byte a second is cut off on time), and a
   byte cap enforced while reading;
 - ``Accept-Encoding: identity`` and raw reads (httpcore never decodes): nothing is decompressed, so a
@@ -21,6 +22,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
-from restyle import errors
+from restyle import errors, untrusted
 from restyle.loaders import BaseLoader
 from restyle.pipeline.check import check_url
 from restyle.pipeline.job import ImageRef
@@ -69,12 +71,40 @@ class AllowList:
         return host.lower() in self.hosts or any(ip in net for net in self.networks)
 
 
-def resolve(host: str, port: int) -> list[IPAddress]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        msg = f"The host {host!r} could not be resolved."
-        raise errors.ImageDownloadError(msg) from None
+# getaddrinfo cannot be interrupted: each lookup runs on a daemon thread and the download waits for it
+# only until its deadline. At most MAX_LOOKUPS run at once (a resolver that hangs holds one until it
+# gives up), so hung lookups cannot pile up threads.
+MAX_LOOKUPS = 8
+_LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
+
+
+def resolve(host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
+    """Every address of ``host``, looked up within the download's ``deadline`` (monotonic)."""
+    left = None if deadline is None else max(0.0, deadline - time.monotonic())
+    late = f"Resolving the host {untrusted.shown(host)} exceeded the download's time budget."
+    if not _LOOKUPS.acquire(timeout=left):
+        raise errors.ImageDownloadError(late)
+    answer: list[Any] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            answer.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as exc:  # handed to the waiting download
+            answer.append(exc)
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="restyle-dns", daemon=True).start()
+    if not done.wait(None if deadline is None else max(0.0, deadline - time.monotonic())):
+        raise errors.ImageDownloadError(late)
+    infos = answer[0]
+    if isinstance(infos, OSError | UnicodeError):
+        msg = f"The host {untrusted.shown(host)} could not be resolved."
+        raise errors.ImageDownloadError(msg)
+    if isinstance(infos, BaseException):
+        raise infos
     out: list[IPAddress] = []
     for info in infos:
         addr = str(info[4][0]).split("%", 1)[0]
@@ -118,10 +148,11 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _PinnedBackend(httpcore.NetworkBackend):
-    """Connects to one checked address whatever host name httpcore asks for (no second lookup)."""
+    """Connects to the checked addresses whatever host name httpcore asks for (no second lookup),
+    trying each in turn until one accepts, all within the download's deadline."""
 
-    def __init__(self, ip: IPAddress, deadline: float) -> None:
-        self.ip = ip
+    def __init__(self, ips: list[IPAddress], deadline: float) -> None:
+        self.ips = ips
         self.deadline = deadline
         self.inner = httpcore.SyncBackend()
 
@@ -133,12 +164,20 @@ class _PinnedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            msg = "The image download exceeded its time budget."
-            raise errors.ImageDownloadError(msg)
-        stream = self.inner.connect_tcp(str(self.ip), port, timeout=left, socket_options=socket_options)
-        return _DeadlineStream(stream, self.deadline)
+        failure: Exception | None = None
+        for ip in self.ips:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                msg = "The image download exceeded its time budget."
+                raise errors.ImageDownloadError(msg)
+            try:
+                stream = self.inner.connect_tcp(str(ip), port, timeout=left, socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout, OSError) as exc:
+                failure = exc  # refused or unreachable: the next address may answer
+                continue
+            return _DeadlineStream(stream, self.deadline)
+        assert failure is not None  # ips is never empty (pick_addresses refuses a host with none)
+        raise failure
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -161,24 +200,24 @@ class Loader(BaseLoader):
         self.user_agent = user_agent
         self.ssl_context = ssl.create_default_context()
 
-    def pick_address(self, host: str, port: int) -> IPAddress:
-        """Resolve ``host`` and return an address to connect to, if every address is allowed."""
+    def pick_address(self, host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
+        """Resolve ``host`` and return the addresses to connect to, if every one of them is allowed."""
         try:
             literal: IPAddress | None = ipaddress.ip_address(host.strip("[]"))
         except ValueError:
             literal = None
-        addresses = [literal] if literal is not None else resolve(host, port)
+        addresses = [literal] if literal is not None else resolve(host, port, deadline)
         if not addresses:
-            msg = f"The host {host!r} has no address."
+            msg = f"The host {untrusted.shown(host)} has no address."
             raise errors.ImageDownloadError(msg)
         for ip in addresses:
             if not (address_allowed(ip) or self.allow.permits(host, ip)):
                 msg = (
-                    f"the host {host!r} resolves to a non-public address and cannot be fetched "
+                    f"the host {untrusted.shown(host)} resolves to a non-public address and cannot be fetched "
                     "(an operator can allow it with RESTYLE_URL_ALLOWLIST)."
                 )
                 raise errors.UrlIllegal(msg)
-        return addresses[0]
+        return addresses
 
     def load(self, ref: ImageRef, *, max_bytes: int, deadline_s: float) -> bytes:
         url = (ref.url or "").strip()
@@ -204,9 +243,9 @@ class Loader(BaseLoader):
         scheme = parts.scheme.lower()
         host = parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
-        ip = self.pick_address(host, port)
+        ips = self.pick_address(host, port, deadline)
         headers = [("Accept-Encoding", "identity"), ("User-Agent", self.user_agent)]
-        backend = _PinnedBackend(ip, deadline)
+        backend = _PinnedBackend(ips, deadline)
         try:
             with (
                 httpcore.ConnectionPool(
@@ -218,8 +257,8 @@ class Loader(BaseLoader):
                 if resp.status in REDIRECTS or not 200 <= resp.status < 300:
                     return resp.status, location, b""
                 declared = _header(resp.headers, b"content-length")
-                if declared and declared.isdigit() and int(declared) > max_bytes:
-                    msg = f"The downloaded image is {declared} bytes; at most {max_bytes} are allowed."
+                if declared is not None and untrusted.is_digits(declared, 30) and int(declared) > max_bytes:
+                    msg = f"The downloaded image is {int(declared)} bytes; at most {max_bytes} are allowed."
                     raise errors.ImageSizeExceed(msg)
                 chunks: list[bytes] = []
                 size = 0

@@ -14,6 +14,8 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from restyle.ops import logs
+
 log = logging.getLogger("restyle.ops")
 PROBE_TIMEOUT_S = 3.0
 
@@ -42,6 +44,7 @@ async def readiness(service: Any, *, draining: bool) -> tuple[bool, dict[str, st
             checks[name] = "ok"
         except Exception as exc:
             ok = False
-            checks[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
-            log.warning("readiness: %s failed: %s", name, exc)
+            # the answer names the kind of failure only: exception text can carry hosts and credentials
+            checks[name] = f"failed: {type(exc).__name__}"
+            log.warning("readiness: %s failed: %s", name, logs.redact(str(exc)))
     return ok, checks

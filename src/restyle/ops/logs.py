@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -15,12 +16,30 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("restyle
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+# scheme://user:password@host -> scheme://user:***@host (Redis, S3 and proxy URLs carry passwords)
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@]*):[^/\s@]*@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@`` URL replaced by ``***``."""
+    return _URL_CREDENTIALS.sub(r"\g<head>:***@", text)
+
+
 class RequestIdFilter(logging.Filter):
-    """Puts the current RequestId on every record (``record.request_id``)."""
+    """Puts the current RequestId on every record (``record.request_id``) and redacts credentials
+    (URL passwords) from its message and traceback, whoever logged it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             record.request_id = REQUEST_ID.get()
+        message = record.getMessage()
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
         return True
 
 
@@ -36,8 +55,10 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key not in _STANDARD and value is not None and not key.startswith("_"):
                 out[key] = value if isinstance(value, str | int | float | bool) else str(value)
-        if record.exc_info:
-            out["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            out["exc"] = redact(record.exc_text)
         return json.dumps(out, ensure_ascii=False)
 
 

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from restyle import errors
+from restyle import errors, untrusted
 from restyle.pipeline.job import ImageRef, Job
 from restyle.styles import Style
 
@@ -28,19 +28,19 @@ class Limits:
 def check_url(url: str, field: str) -> None:
     """Syntax rules for InputUrl / LogoUrl (addresses are checked when fetching)."""
     if any(ord(c) < 0x20 or ord(c) == 0x7F or 0xD800 <= ord(c) <= 0xDFFF for c in url):
-        msg = f"{field} {url[:80]!r} contains control characters or lone surrogates."
+        msg = f"{field} {untrusted.shown(url)} contains control characters or lone surrogates."
         raise errors.UrlIllegal(msg)
     try:
         parts = urlsplit(url.strip())
         _ = parts.port  # raises on a bad port
     except ValueError:
-        msg = f"{field} {url[:80]!r} is not a valid URL."
+        msg = f"{field} {untrusted.shown(url)} is not a valid URL."
         raise errors.UrlIllegal(msg) from None
     if parts.scheme.lower() not in ("http", "https"):
-        msg = f"{field} must be an http or https URL, got scheme {parts.scheme!r}."
+        msg = f"{field} must be an http or https URL, got scheme {untrusted.shown(parts.scheme)}."
         raise errors.UrlIllegal(msg)
     if not parts.hostname:
-        msg = f"{field} {url[:80]!r} has no host."
+        msg = f"{field} {untrusted.shown(url)} has no host."
         raise errors.UrlIllegal(msg)
     if parts.username is not None or parts.password is not None:
         msg = f"{field} must not carry credentials (user:password@)."
@@ -65,11 +65,13 @@ def check_job(job: Job, catalogue: dict[str, Style], limits: Limits | None = Non
     _check_image(job.source, "Input", limits)
     # 2. styles: several ids with a 1xx among them conflict; otherwise the first is used
     if len(job.styles) > 1 and any(s.startswith("1") for s in job.styles):
-        msg = f"Styles {job.styles}: 1xx styles cannot be mixed with other styles; pass one id."
+        msg = f"Styles {untrusted.shown(job.styles)}: 1xx styles cannot be mixed with other styles; pass one id."
         raise errors.StyleConflict(msg)
     style = catalogue.get(job.style_id)
     if style is None:
-        msg = f"Styles[0] {job.style_id!r} is not a known style id (GET /v1/styles lists them)."
+        msg = (
+            f"Styles[0] {untrusted.shown(job.style_id)} is not a known style id (GET /v1/styles lists them)."
+        )
         raise errors.ParameterValueError(msg)
     # 3. text
     for name, text in (("Prompt", job.prompt), ("NegativePrompt", job.negative_prompt)):
@@ -81,10 +83,10 @@ def check_job(job: Job, catalogue: dict[str, Style], limits: Limits | None = Non
         msg = f"Strength {job.strength} is outside (0, 1]."
         raise errors.ParameterValueError(msg)
     if job.resolution not in RESOLUTIONS:
-        msg = f"ResultConfig.Resolution {job.resolution!r} is not one of {', '.join(RESOLUTIONS)}."
+        msg = f"ResultConfig.Resolution {untrusted.shown(job.resolution)} is not one of {', '.join(RESOLUTIONS)}."
         raise errors.ParameterValueError(msg)
     if job.rsp_img_type not in RSP_IMG_TYPES:
-        msg = f"RspImgType {job.rsp_img_type!r} is not one of {', '.join(RSP_IMG_TYPES)}."
+        msg = f"RspImgType {untrusted.shown(job.rsp_img_type)} is not one of {', '.join(RSP_IMG_TYPES)}."
         raise errors.ParameterValueError(msg)
     if job.enhance not in (0, 1):
         msg = f"EnhanceImage {job.enhance} must be 0 or 1."

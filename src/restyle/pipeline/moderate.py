@@ -1,9 +1,10 @@
-"""Steps 1, 3 and 8 — moderation of the prompt texts, the input image and the output image."""
+"""Moderation of the prompt texts, the input image, the caller's logo and the output image."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from restyle import errors
 from restyle.moderators import BaseModerator
 from restyle.pipeline.job import Job
 
@@ -16,3 +17,20 @@ def moderate_text(job: Job, moderator: BaseModerator) -> None:
 
 def moderate_image(image: np.ndarray, moderator: BaseModerator, *, stage: str) -> None:
     moderator.check_image(image, "input" if stage == "input" else "output")
+
+
+def moderate_logo(logo: np.ndarray, moderator: BaseModerator) -> None:
+    """The caller's LogoParam image is an input like InputImage: refused → ImageIllegalDetected.
+
+    It is judged as it would appear: an RGBA logo is composited over mid-grey, so colour hidden under
+    transparent pixels can neither smuggle content in nor mask it.
+    """
+    rgb = logo[..., :3]
+    if logo.ndim == 3 and logo.shape[2] == 4:
+        alpha = logo[..., 3:4].astype(np.float32) / 255.0
+        rgb = (rgb.astype(np.float32) * alpha + 128.0 * (1.0 - alpha)).round().astype(np.uint8)
+    try:
+        moderator.check_image(np.ascontiguousarray(rgb), "input")
+    except errors.ImageIllegalDetected as exc:
+        msg = f"LogoParam: {exc.detail}"
+        raise errors.ImageIllegalDetected(msg) from None

@@ -89,6 +89,17 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
     # header check before taking a compute slot: oversized or tiny images are refused at once
     _, w, h = imaging.probe(data, limits.source.decode)
     with _compute_slot(plugins.compute, job):
+        # 2b. the caller's logo first: a logo that cannot be decoded or does not pass moderation fails
+        #    the job before the source is decoded or anything is stylised
+        logo = None
+        if logo_bytes is not None:
+            with _timed(t, "decode_logo", job):
+                # logos follow the input's format and size caps, but may be small (no 50 px floor)
+                logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
+                logo = decode.decode_logo(logo_bytes, logo_limits)  # RGBA: alpha kept
+                del logo_bytes
+            with _timed(t, "moderate_logo", job):
+                moderate.moderate_logo(logo, plugins.moderator)
         # 3. pixels, decoded at the smallest scale that covers the target
         with _timed(t, "decode", job):
             box = frame.draft_box(job.resolution, w, h, limits.origin_max_side)
@@ -100,7 +111,7 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         # 5. ResultConfig.Resolution
         with _timed(t, "frame", job):
             framed, faces = frame.frame(image, job.resolution, limits.origin_max_side)
-            if logo_bytes is not None and job.logo is not None and job.logo.rect is not None:
+            if logo is not None and job.logo is not None and job.logo.rect is not None:
                 r = job.logo.rect  # fail before stylising when the rectangle cannot fit
                 check_rect_inside(r.x, r.y, r.width, r.height, framed.shape[1], framed.shape[0])
             del image
@@ -116,18 +127,16 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         # 8. EnhanceImage
         with _timed(t, "enhance", job):
             styled = enhance.enhance(styled, bool(job.enhance), plugins.upscaler)
-        # 9. output moderation
-        with _timed(t, "moderate_output", job):
-            moderate.moderate_image(styled, plugins.moderator, stage="output")
-        # 10. label: the caller's logo in LogoRect, or the default text
+        # 9. label: the caller's logo in LogoRect, or the default text
         with _timed(t, "label", job):
-            if logo_bytes is not None and job.logo is not None and job.logo.rect is not None:
-                # logos follow the input's format and size caps, but may be small (no 50 px floor)
-                logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
-                logo = decode.decode_logo(logo_bytes, logo_limits)  # RGBA: alpha kept
+            if logo is not None and job.logo is not None and job.logo.rect is not None:
                 styled = label.place_logo(styled, logo, job.logo.rect)
+                del logo
             elif job.logo_add:
                 styled = label.default_label(styled)
+        # 10. output moderation: of exactly what is delivered, the caller's logo included
+        with _timed(t, "moderate_output", job):
+            moderate.moderate_image(styled, plugins.moderator, stage="output")
         # 11. encode
         with _timed(t, "encode", job):
             out, content_type = encode.encode(styled, limits.jpeg_quality)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 
 
@@ -34,10 +35,24 @@ class BaseStorage:
         return 0
 
 
+_EXPIRES_RE = re.compile(r"[0-9]{1,12}")  # ASCII digits only, a unix time with room to spare
+_SIGNATURE_RE = re.compile(r"[0-9a-f]{64}")
+
+
 class LinkSigner:
-    """HMAC-signed, expiring links for results served by restyle itself."""
+    """HMAC-signed, expiring links for results served by restyle itself.
+
+    The secret must be at least 32 bytes: an empty or short key would let anyone forge links.
+    Anything malformed in a link (non-ASCII or over-long ``Expires``, a signature that is not 64
+    lowercase hex digits) is simply invalid, never an exception.
+    """
+
+    MIN_SECRET_BYTES = 32
 
     def __init__(self, secret: bytes) -> None:
+        if len(secret) < self.MIN_SECRET_BYTES:
+            msg = f"the link secret is {len(secret)} bytes; at least {self.MIN_SECRET_BYTES} are required"
+            raise ValueError(msg)
         self.secret = secret
 
     def signature(self, key: str, expires: int) -> str:
@@ -49,8 +64,15 @@ class LinkSigner:
             f"{base_url.rstrip('/')}/results/{key}?Expires={expires}&Signature={self.signature(key, expires)}"
         )
 
+    def expires_at(self, key: str, expires: str, signature: str, now: float | None = None) -> int | None:
+        """The link's expiry (unix seconds) if it is well-formed, correctly signed and unexpired."""
+        if not _EXPIRES_RE.fullmatch(expires) or not _SIGNATURE_RE.fullmatch(signature):
+            return None
+        at = int(expires)
+        good = hmac.compare_digest(self.signature(key, at).encode("ascii"), signature.encode("ascii"))
+        if not good or at < (now if now is not None else time.time()):
+            return None
+        return at
+
     def valid(self, key: str, expires: str, signature: str, now: float | None = None) -> bool:
-        if not expires.isdigit():
-            return False
-        good = hmac.compare_digest(self.signature(key, int(expires)), signature)
-        return good and int(expires) >= (now if now is not None else time.time())
+        return self.expires_at(key, expires, signature, now) is not None
