@@ -16,7 +16,7 @@ import time
 import cv2
 import numpy as np
 
-from restyle.engines import StyleRequest, classic
+from restyle.engines import StyleRequest
 from restyle.engines.classic import Engine, textures
 from restyle.styles import catalogue
 

@@ -153,7 +153,9 @@ def test_texture_cache_stays_within_its_budget(monkeypatch: pytest.MonkeyPatch) 
     textures._cache.clear()
     for side in range(200, 320, 20):
         stylize(photo("coffee", side), catalogue()["104"])
-    assert sum(m.nbytes for t in textures._cache.values() for m in t) <= 2 * 2**20 or len(textures._cache) == 1
+    assert (
+        sum(m.nbytes for t in textures._cache.values() for m in t) <= 2 * 2**20 or len(textures._cache) == 1
+    )
     textures._cache.clear()
 
 

@@ -201,6 +201,43 @@ def _shape_only(nodes: list[dict[str, Any]]) -> set[str]:
     return found
 
 
+def _add_node(
+    b: _Builder, node: Mapping[str, Any], by_name: Mapping[str, Any], weights: dict[str, np.ndarray]
+) -> bool:
+    """Convert one node; True when it is the graph's ``Identity`` output."""
+    op, name = node["op"], node["name"]
+    if op in ("_FusedConv2D", "Conv2D"):
+        b.conv(node, depthwise=False)
+    elif op == "DepthwiseConv2dNative":
+        source = by_name.get(node["input"][0].split(":")[0], {})
+        if source.get("op") == "Fill":
+            b.names[source["name"]] = b.ones()
+        b.conv(node, depthwise=True)
+    elif op == "Fill":
+        b.names[name] = b.ones()
+    elif op in ("LeakyRelu", "Relu"):
+        kwargs: dict[str, Any] = {"alpha": float(_attr(node, "alpha") or 0.2)} if op == "LeakyRelu" else {}
+        b.nodes.append(helper.make_node(op, [b.src(node["input"][0])], [name], name=name, **kwargs))
+        b.names[name] = name
+    elif op == "Square":
+        x = b.src(node["input"][0])
+        b.nodes.append(helper.make_node("Mul", [x, x], [name], name=name))
+        b.names[name] = name
+    elif op in _ELEMENTWISE:
+        args = [b.src(i) for i in node["input"]]
+        b.nodes.append(helper.make_node(_ELEMENTWISE[op], args, [name], name=name))
+        b.names[name] = name
+    elif op == "ResizeBilinear":
+        b.resize(node, _resize_factor(node, by_name, weights))
+    elif op == "Identity":
+        b.names[name] = b.src(node["input"][0])
+        return True
+    else:
+        msg = f"{name}: operation {op} is not supported"
+        raise UnsupportedGraph(msg)
+    return False
+
+
 def convert(model: Mapping[str, Any], weight_data: bytes, *, producer: str = "restyle") -> ModelProto:
     """The ONNX model of a TF.js graph model (the parsed ``model.json`` and its weight bytes)."""
     if model.get("format") != "graph-model":
@@ -219,38 +256,10 @@ def convert(model: Mapping[str, Any], weight_data: bytes, *, producer: str = "re
     output = None
     shape_only = _shape_only(nodes)
     for node in nodes:
-        op, name = node["op"], node["name"]
-        if op in ("Const", "Placeholder") or name in shape_only:
+        if node["op"] in ("Const", "Placeholder") or node["name"] in shape_only:
             continue
-        if op in ("_FusedConv2D", "Conv2D"):
-            b.conv(node, depthwise=False)
-        elif op == "DepthwiseConv2dNative":
-            source = by_name.get(node["input"][0].split(":")[0], {})
-            if source.get("op") == "Fill":
-                b.names[source["name"]] = b.ones()
-            b.conv(node, depthwise=True)
-        elif op == "Fill":
-            b.names[name] = b.ones()
-        elif op in ("LeakyRelu", "Relu"):
-            kwargs: dict[str, Any] = {"alpha": float(_attr(node, "alpha") or 0.2)} if op == "LeakyRelu" else {}
-            b.nodes.append(helper.make_node(op, [b.src(node["input"][0])], [name], name=name, **kwargs))
-            b.names[name] = name
-        elif op == "Square":
-            x = b.src(node["input"][0])
-            b.nodes.append(helper.make_node("Mul", [x, x], [name], name=name))
-            b.names[name] = name
-        elif op in _ELEMENTWISE:
-            args = [b.src(i) for i in node["input"]]
-            b.nodes.append(helper.make_node(_ELEMENTWISE[op], args, [name], name=name))
-            b.names[name] = name
-        elif op == "ResizeBilinear":
-            b.resize(node, _resize_factor(node, by_name, weights))
-        elif op == "Identity":
-            b.names[name] = b.src(node["input"][0])
-            output = name
-        else:
-            msg = f"{name}: operation {op} is not supported"
-            raise UnsupportedGraph(msg)
+        if _add_node(b, node, by_name, weights):
+            output = node["name"]
     last = b.names[output] if output else b.nodes[-1].output[0]
     b.nodes.append(helper.make_node("Transpose", [last], ["output"], perm=[0, 2, 3, 1]))
     dims: list[int | str] = ["N", "H", "W", 3]

@@ -26,7 +26,8 @@ def load_bytes(
         try:
             return url.load(ref, max_bytes=limits.max_download_bytes, deadline_s=limits.download_timeout_s)
         except errors.UrlIllegal as exc:  # the loader does not know which field the URL came from
-            raise errors.UrlIllegal(f"{field}: {exc.detail}") from None
+            msg = f"{field}: {exc.detail}"
+            raise errors.UrlIllegal(msg) from None
     return inline.load(ref, max_bytes=limits.max_b64_bytes, deadline_s=limits.download_timeout_s)
 
 
