@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from restyle import errors, web
 from restyle.accounts.store import KeyRecord
-from restyle.api import envelope, provider, shapes, signing
+from restyle.api import credentials, envelope, provider, shapes, signing
 from restyle.limiters import Lease
 from restyle.ops import health, logs
 from restyle.ops.drain import Drainer
@@ -170,6 +170,7 @@ async def verify_signature(call: Call, service: Service) -> None:
         if not p.get("SecretId") or not p.get("Signature"):
             msg = "Legacy signing needs both SecretId and Signature."
             raise errors.InvalidAuthorization(msg)
+        credentials.check_v1(p)
         signing.check_timestamp(p.get("Timestamp"), now, s.signature_skew_s)
         key = _lookup(service, p["SecretId"])
         if not s.auth_disabled:
@@ -182,6 +183,7 @@ async def verify_signature(call: Call, service: Service) -> None:
         call.key = key
         return
     auth = signing.parse_authorization(call.headers.get("authorization"))
+    credentials.check_tc3(call.headers)
     ts = signing.check_timestamp(call.headers.get("x-tc-timestamp"), now, s.signature_skew_s)
     key = _lookup(service, auth.secret_id)
     if not s.auth_disabled:
@@ -198,6 +200,7 @@ async def verify_signature(call: Call, service: Service) -> None:
 
 
 def _lookup(service: Service, secret_id: str) -> KeyRecord:
+    credentials.check_secret_id(secret_id)  # an id no key can have: no lookup, nothing cached
     key = service.store.lookup(secret_id)
     if key is None or key.status != "active":
         raise errors.SecretIdNotFound()
