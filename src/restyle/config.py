@@ -120,6 +120,18 @@ class Settings(BaseSettings):
         "(keep it above max_query_bytes, so long GET queries get RequestEntityTooLarge).",
     )
     max_headers: int = Field(100, ge=8, description="Header count limit; more get 431 and are closed.")
+    max_requests: int = Field(
+        512, ge=1, description="Requests in progress per process (head received); more: RequestLimitExceeded."
+    )
+    max_connections: int = Field(
+        2048, ge=2, description="Open connections per process; beyond, the oldest idle one is closed."
+    )
+    max_connections_per_client: int = Field(
+        128,
+        ge=1,
+        description="Open connections per client address; beyond, its oldest idle one is closed "
+        "(raise it behind a reverse proxy).",
+    )
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
     requests_per_second: float = Field(
         20.0, gt=0, description="Per-account request rate (RequestLimitExceeded)."
