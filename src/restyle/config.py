@@ -100,6 +100,12 @@ class Settings(BaseSettings):
 
     # --- limits ----------------------------------------------------------------------------
     max_body_bytes: int = Field(10 * MiB, ge=1024, description="Whole request body limit (POST).")
+    max_unverified_body_bytes: int = Field(
+        128 * MiB,
+        ge=1024,
+        description="Request body bytes held at once for callers whose signature is not checked yet; "
+        "beyond: RequestLimitExceeded.",
+    )
     max_query_bytes: int = Field(32 * 1024, ge=1024, description="Query string limit (GET).")
     max_image_b64_bytes: int = Field(8 * MiB, ge=1024, description="InputImage/LogoImage base64 text limit.")
     max_download_bytes: int = Field(8 * MiB, ge=1024, description="Downloaded image size limit.")
