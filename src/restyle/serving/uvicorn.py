@@ -70,7 +70,29 @@ class ConnectionLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ConnectionLimits:
-        return cls(settings.max_connections, settings.max_connections_per_client, settings.max_requests)
+        # the cap must bite before the process runs out of file descriptors: at EMFILE the loop
+        # stops accepting anyone, and no idle connection can be closed to make room
+        fds = _fd_limit() - 64
+        return cls(
+            max(2, min(settings.max_connections, fds)),
+            settings.max_connections_per_client,
+            settings.max_requests,
+        )
+
+
+def _fd_limit() -> int:
+    """The soft limit of open files, raised to the hard limit (at most 65536) when lower."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+        if soft != resource.RLIM_INFINITY and soft < want:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        return int(soft) if soft != resource.RLIM_INFINITY else 65536
+    except (ImportError, ValueError, OSError):
+        return 1024
 
 
 class ConnectionBook:
