@@ -6,7 +6,8 @@ For each attack a fresh server is started; while the attack runs, a signed calle
 address than the attacker's, like a remote attacker) makes small calls back to back. Printed per
 attack: the server's resident set before, at its peak during, and 2 s after the attack; the attack's
 seconds (scan bomb: until both bombs are answered); and the share of signed calls answered OK within
-``--ok-s`` seconds during the attack. With ``--baseline REV`` (e.g. the commit before the fixes) the
+``--ok-s`` seconds during the attack, and the slowest of those calls (a call still waiting gives up
+after 30 s). With ``--baseline REV`` (e.g. the commit before the fixes) the
 same attacks also run against that revision, exported with ``git archive``, side by side in one run.
 
 Attacks (all bounded in count and time):
@@ -256,6 +257,7 @@ def run(name: str, label: str, src: Path | None, args: argparse.Namespace, tmp: 
         "rss after": f"{after:.0f}",
         "attack s": f"{seconds:.1f}",
         "signed OK": obs.served(),
+        "worst call s": f"{max((sec for _, sec in obs.results), default=0.0):.1f}",
         "note": note,
     }
 
