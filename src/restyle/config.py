@@ -105,6 +105,12 @@ class Settings(BaseSettings):
 
     # --- limits ----------------------------------------------------------------------------
     max_body_bytes: int = Field(10 * MiB, ge=1024, description="Whole request body limit (POST).")
+    max_unverified_body_bytes: int = Field(
+        128 * MiB,
+        ge=1024,
+        description="Request body bytes held at once for callers whose signature is not checked yet; "
+        "beyond: RequestLimitExceeded.",
+    )
     max_query_bytes: int = Field(32 * 1024, ge=1024, description="Query string limit (GET).")
     max_image_b64_bytes: int = Field(8 * MiB, ge=1024, description="InputImage/LogoImage base64 text limit.")
     max_download_bytes: int = Field(8 * MiB, ge=1024, description="Downloaded image size limit.")
@@ -125,6 +131,18 @@ class Settings(BaseSettings):
         "(keep it above max_query_bytes, so long GET queries get RequestEntityTooLarge).",
     )
     max_headers: int = Field(100, ge=8, description="Header count limit; more get 431 and are closed.")
+    max_requests: int = Field(
+        512, ge=1, description="Requests in progress per process (head received); more: RequestLimitExceeded."
+    )
+    max_connections: int = Field(
+        2048, ge=2, description="Open connections per process; beyond, the oldest idle one is closed."
+    )
+    max_connections_per_client: int = Field(
+        128,
+        ge=1,
+        description="Open connections per client address; beyond, its oldest idle one is closed "
+        "(raise it behind a reverse proxy).",
+    )
     jobs_per_account: int = Field(3, ge=1, description="Concurrent jobs per account (JobNumExceed beyond).")
     requests_per_second: float = Field(
         20.0, gt=0, description="Per-account request rate (RequestLimitExceeded)."

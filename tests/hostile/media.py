@@ -204,3 +204,38 @@ SMALL_JPEG = encode(photo("coffee", (120, 90)), quality=90)
 
 def encode_png() -> bytes:
     return encode(photo("coffee", (120, 90)), "PNG")
+
+
+def _segments_end(data: bytes) -> int:
+    """Index of the EOI marker of a well-formed JPEG (Pillow ends its files with it)."""
+    assert data.endswith(b"\xff\xd9")
+    return len(data) - 2
+
+
+def _last_scan(data: bytes) -> bytes:
+    """The last SOS segment of a JPEG, header and entropy-coded data, up to the EOI."""
+    start = data.rfind(b"\xff\xda")
+    assert start > 0
+    return data[start : _segments_end(data)]
+
+
+@functools.cache
+def progressive_scan_bomb(side: int = 4992, repeats: int = 8000) -> bytes:
+    """A grey progressive JPEG whose last (AC refinement) scan is repeated ``repeats`` times.
+
+    A valid file that libjpeg decodes scan by scan: ~15 ms per repeat at 4992², inside one call."""
+    buf = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buf, "JPEG", progressive=True, quality=75)
+    data = buf.getvalue()
+    scan = _last_scan(data)
+    return data[: _segments_end(data)] + scan * repeats + b"\xff\xd9"
+
+
+@functools.cache
+def jpeg_claiming_more_than_it_holds(side: int = 4990) -> bytes:
+    """A small real JPEG (~2 KB) whose frame header is rewritten to claim ``side``×``side``."""
+    data = encode(photo("astronaut", (64, 64)), quality=85)
+    sof = data.find(b"\xff\xc0")
+    assert sof > 0
+    dims = struct.pack(">HH", side, side)
+    return data[: sof + 5] + dims + data[sof + 9 :]

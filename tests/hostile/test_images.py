@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -49,6 +51,8 @@ def send(server: Server, data: bytes, **extra: object) -> Reply:
         (lambda: b"RIFF\x00\x10\x00\x00WEBP" + media.random_bytes(4), DECODE_FAILED),
         (media.psd, DECODE_FAILED),
         (lambda: media.PDF, DECODE_FAILED),
+        (media.jpeg_claiming_more_than_it_holds, DECODE_FAILED),
+        (media.progressive_scan_bomb, DECODE_FAILED),
     ],
     ids=[
         "png-100000x100000-header",
@@ -65,6 +69,8 @@ def send(server: Server, data: bytes, **extra: object) -> Reply:
         "webp-magic-then-random",
         "psd",
         "pdf",
+        "jpeg-4990x4990-header-2KB-data",
+        "progressive-jpeg-8000-scans",
     ],
 )
 def test_refused_promptly(hostile: Server, make: Callable[[], bytes], code: str) -> None:
@@ -74,6 +80,21 @@ def test_refused_promptly(hostile: Server, make: Callable[[], bytes], code: str)
     assert reply.code == code, reply
     assert reply.seconds < PROMPT_S
     assert_serves(hostile)
+
+
+def test_scan_bombs_do_not_delay_other_callers(hostile: Server) -> None:
+    """Two 8000-scan progressive JPEGs (both compute slots, ~2 min before the fix) while another
+    caller's normal call runs: the bombs are refused within seconds and the other call is served."""
+    bomb = media.progressive_scan_bomb()
+    with ThreadPoolExecutor(2) as pool:
+        bombs = [pool.submit(send, hostile, bomb) for _ in range(2)]
+        t0 = time.monotonic()
+        assert_serves(hostile)
+        served_s = time.monotonic() - t0
+        replies = [f.result(timeout=60) for f in bombs]
+    assert [r.code for r in replies] == [DECODE_FAILED, DECODE_FAILED], replies
+    assert all(r.seconds < PROMPT_S for r in replies), [r.seconds for r in replies]
+    assert served_s < PROMPT_S
 
 
 def test_zlib_bomb_inside_the_limits_decodes_within_memory(hostile: Server) -> None:

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server
 from tests.hostile.conftest import HOSTILE, assert_serves
 
@@ -110,12 +111,19 @@ def test_endless_body_is_not_read_to_its_end(hostile: Server) -> None:
 
 
 def test_slow_drip_body_times_out_and_others_are_served(hostile: Server) -> None:
-    """1 byte per 0.25 s of a 1000-byte body: RequestTimeout after body_timeout_s (2 s)."""
+    """1 byte per 0.25 s of a 1000-byte body under a valid signed head: RequestTimeout after
+    body_timeout_s (2 s). (An unsigned head is refused from the head alone: see
+    test_bodies.py::test_unsigned_body_is_refused_from_the_head_and_not_kept.)"""
     sock = _connect(hostile)
-    sock.sendall(
-        f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{hostile.port}\r\nContent-Type: application/json\r\n"
-        "Content-Length: 1000\r\n\r\n".encode()
+    signed = sign_tc3_headers(
+        secret_id=hostile.secret_id,
+        secret_key=hostile.secret_key,
+        host=hostile.endpoint,
+        body=b" " * 1000,
+        timestamp=int(time.time()),
     )
+    head = "".join(f"{k}: {v}\r\n" for k, v in signed.items())
+    sock.sendall(f"POST / HTTP/1.1\r\n{head}Content-Length: 1000\r\n\r\n".encode())
     stop = threading.Event()
 
     def drip() -> None:

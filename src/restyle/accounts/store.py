@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 import sqlite3
 import string
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from restyle import keyfile
+from restyle.accounts.cache import ByteLRU
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -45,6 +48,15 @@ CREATE INDEX IF NOT EXISTS jobs_account ON jobs(account_id, created_at);
 """
 ID_ALPHABET = string.ascii_letters + string.digits
 MASTER_KEY_BYTES = 32  # AES-256-GCM
+#: Tencent SecretIds are ``AKID`` + 32 letters and digits (36 characters); temporary (STS) ones are
+#: longer but far below this. Anything longer, or with other characters, can name no key.
+MAX_SECRET_ID_CHARS = 128
+_SECRET_ID_RE = re.compile(rf"[A-Za-z0-9_\-]{{1,{MAX_SECRET_ID_CHARS}}}")
+
+
+def valid_secret_id(secret_id: str) -> bool:
+    """True if ``secret_id`` has the shape a key can have (letters, digits, ``_``/``-``, ≤ 128 chars)."""
+    return _SECRET_ID_RE.fullmatch(secret_id) is not None
 
 
 @dataclass(frozen=True)
@@ -86,9 +98,15 @@ def new_secret_key() -> str:
 class Store:
     """Thread-safe SQLite access. Key lookups are cached in memory; the cache is dropped whenever
     another connection (e.g. ``restyle keys disable`` in another process) has committed a change,
-    which SQLite's ``PRAGMA data_version`` tells without reading any table."""
+    which SQLite's ``PRAGMA data_version`` tells without reading any table.
+
+    Hits and misses are cached apart, each in an LRU bounded by bytes (``HIT_CACHE_BYTES``,
+    ``MISS_CACHE_BYTES``): a flood of unknown SecretIds evicts only other misses, never a known key,
+    and can hold no more than the miss budget whatever the length or number of ids sent."""
 
     CACHE_S = 30.0
+    HIT_CACHE_BYTES = 4 * 1024 * 1024
+    MISS_CACHE_BYTES = 1024 * 1024
 
     def __init__(self, path: Path, master_key: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +116,8 @@ class Store:
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
         self._aead = AESGCM(master_key)
-        self._cache: dict[str, tuple[float, KeyRecord | None]] = {}
+        self._hits: ByteLRU[KeyRecord] = ByteLRU(self.HIT_CACHE_BYTES, self.CACHE_S)
+        self._misses: ByteLRU[None] = ByteLRU(self.MISS_CACHE_BYTES, self.CACHE_S)
         self._data_version = self._version()
 
     def _version(self) -> int:
@@ -134,13 +153,16 @@ class Store:
     ) -> tuple[str, str]:
         self.ensure_account(account_id)
         sid = secret_id or new_secret_id()
+        if not valid_secret_id(sid):
+            msg = f"a SecretId is 1-{MAX_SECRET_ID_CHARS} letters, digits, '_' or '-'"
+            raise ValueError(msg)
         skey = secret_key or new_secret_key()
         with self._lock:
             self._db.execute(
                 "INSERT INTO keys(secret_id, account_id, secret_enc, actions, created_at) VALUES (?, ?, ?, ?, ?)",
                 (sid, account_id, self._encrypt(sid, skey), actions, time.time()),
             )
-            self._cache.pop(sid, None)
+            self._forget(sid)
         return sid, skey
 
     def ensure_key(self, account_id: str, secret_id: str, secret_key: str) -> bool:
@@ -153,37 +175,48 @@ class Store:
         self.create_key(account_id, secret_id=secret_id, secret_key=secret_key)
         return True
 
+    def _forget(self, secret_id: str) -> None:
+        self._hits.pop(secret_id)
+        self._misses.pop(secret_id)
+
+    def _clear_cache(self) -> None:
+        self._hits.clear()
+        self._misses.clear()
+
     def lookup(self, secret_id: str, *, use_cache: bool = True) -> KeyRecord | None:
-        now = time.monotonic()
+        if not valid_secret_id(secret_id):
+            return None  # no key can have this id: no query, nothing cached
         with self._lock:
             version = self._version()
             if version != self._data_version:
                 self._data_version = version
-                self._cache.clear()
+                self._clear_cache()
         if use_cache:
-            hit = self._cache.get(secret_id)
-            if hit is not None and now - hit[0] < self.CACHE_S:
-                return hit[1]
+            found, hit = self._hits.get(secret_id)
+            if found:
+                return hit
+            if self._misses.get(secret_id)[0]:
+                return None
         with self._lock:
             row = self._db.execute(
                 "SELECT k.secret_id, k.secret_enc, k.account_id, k.status, k.actions, a.status, a.quota "
                 "FROM keys k JOIN accounts a ON a.id = k.account_id WHERE k.secret_id = ?",
                 (secret_id,),
             ).fetchone()
-        rec = None
-        if row is not None:
-            rec = KeyRecord(
-                secret_id=row[0],
-                secret_key=self._decrypt(row[0], row[1]),
-                account_id=row[2],
-                status=row[3],
-                actions=tuple(a.strip() for a in row[4].split(",") if a.strip()),
-                account_status=row[5],
-                quota=row[6],
-            )
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[secret_id] = (now, rec)
+        if row is None:
+            self._misses.put(secret_id, None)
+            return None
+        rec = KeyRecord(
+            secret_id=row[0],
+            secret_key=self._decrypt(row[0], row[1]),
+            account_id=row[2],
+            status=row[3],
+            actions=tuple(a.strip() for a in row[4].split(",") if a.strip()),
+            account_status=row[5],
+            quota=row[6],
+        )
+        size = sum(sys.getsizeof(v) for v in (rec.secret_id, rec.secret_key, rec.account_id, rec.status))
+        self._hits.put(secret_id, rec, size + sum(sys.getsizeof(a) for a in rec.actions))
         return rec
 
     def list_keys(self) -> list[dict[str, object]]:
@@ -203,13 +236,13 @@ class Store:
     def set_key_status(self, secret_id: str, status: str) -> bool:
         with self._lock:
             cur = self._db.execute("UPDATE keys SET status = ? WHERE secret_id = ?", (status, secret_id))
-            self._cache.pop(secret_id, None)
+            self._forget(secret_id)
         return cur.rowcount > 0
 
     def delete_key(self, secret_id: str) -> bool:
         with self._lock:
             cur = self._db.execute("DELETE FROM keys WHERE secret_id = ?", (secret_id,))
-            self._cache.pop(secret_id, None)
+            self._forget(secret_id)
         return cur.rowcount > 0
 
     def set_account(
@@ -225,7 +258,7 @@ class Store:
                 n += self._db.execute(
                     "UPDATE accounts SET quota = ? WHERE id = ?", (quota, account_id)
                 ).rowcount
-            self._cache.clear()
+            self._clear_cache()
         return n > 0
 
     def consume_quota(self, account_id: str) -> bool:
@@ -236,7 +269,7 @@ class Store:
                 (account_id,),
             )
             if cur.rowcount:
-                self._cache.clear()
+                self._clear_cache()
                 return True
             row = self._db.execute("SELECT quota FROM accounts WHERE id = ?", (account_id,)).fetchone()
         return row is not None and row[0] is None
@@ -247,7 +280,7 @@ class Store:
             self._db.execute(
                 "UPDATE accounts SET quota = quota + 1 WHERE id = ? AND quota IS NOT NULL", (account_id,)
             )
-            self._cache.clear()
+            self._clear_cache()
 
     # --- job records -----------------------------------------------------------------------------
     RUNNING = "Running"  # code of an admitted job that has not finished (or whose node died)

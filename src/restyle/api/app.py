@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from restyle import errors, untrusted, web
 from restyle.accounts.store import KeyRecord
-from restyle.api import envelope, provider, shapes, signing
+from restyle.api import bodies, credentials, envelope, provider, shapes, signing
 from restyle.api.hosts import SingleHost
 from restyle.limiters import Lease
 from restyle.ops import health, logs
@@ -99,7 +99,10 @@ async def refuse_when_draining(call: Call, service: Service) -> None:
 
 
 async def limit_body(call: Call, service: Service) -> None:
-    """Read the body (POST) or query (GET) within the size and time limits."""
+    """Read the body (POST) or query (GET) within the size and time limits.
+
+    What the head alone decides is checked first (``check_before_body``); a body read before its
+    caller is authenticated is charged to the process's budget of such bytes (restyle.api.bodies)."""
     s = service.settings
     req = call.request
     call.headers = {k.lower(): v for k, v in req.headers.items()}
@@ -109,40 +112,64 @@ async def limit_body(call: Call, service: Service) -> None:
         raise errors.RequestEntityTooLarge(msg)
     if req.method != "POST":
         return
-    declared = call.headers.get("content-length", "")
-    too_large = untrusted.is_digits(declared, 30) and int(declared) > s.max_body_bytes
-    chunks: list[bytes] = []
-    size = 0
+    text = call.headers.get("content-length", "")
+    declared = int(text) if untrusted.is_digits(text, 18) else None
     try:
-        with anyio.fail_after(s.body_timeout_s):
-            async for chunk in req.stream():
-                size += len(chunk)
-                if size > s.max_body_bytes:
-                    too_large = True
-                if too_large:
-                    # keep reading (and discarding) so a client that sends its whole body before
-                    # reading the reply gets it: closing with unread data resets the connection and
-                    # loses the reply. Past 8 × the limit (80 MiB by default) stop; the client then
-                    # sees a reset instead. Nothing past the limit is kept in memory.
-                    if size > 8 * s.max_body_bytes:
-                        call.close_connection = True  # the rest is unread: this connection is done
-                        break
-                    continue
-                chunks.append(chunk)
-    except TimeoutError:
+        if declared is None or declared <= s.max_body_bytes:
+            await check_before_body(call, service)
+        verified = getattr(req.state, "body_verified", False)
+        call.body, too_large, complete = await bodies.read(
+            req,
+            max_bytes=s.max_body_bytes,
+            timeout_s=s.body_timeout_s,
+            budget=None if verified else req.app.state.body_budget,
+            declared=declared,
+        )
+    except errors.RequestTimeout:
         call.close_connection = True
-        msg = f"The request body was not received within {s.body_timeout_s:g} s."
-        raise errors.RequestTimeout(msg) from None
+        raise
     except (
         ClientDisconnect
     ):  # the server cut the connection: malformed chunked framing, or a client that left
         call.close_connection = True
         msg = "The request body is malformed or was cut off before its end."
         raise errors.InvalidParameterType(msg) from None
+    except errors.TencentError:  # refused before the body was read: drop it, keep nothing
+        if not await bodies.drain(req, max_bytes=s.max_body_bytes, timeout_s=s.body_timeout_s):
+            call.close_connection = True
+        raise
+    call.close_connection = not complete  # the rest is unread: this connection is done
     if too_large:
         msg = f"The request body is larger than {s.max_body_bytes} bytes."
         raise errors.RequestEntityTooLarge(msg)
-    call.body = b"".join(chunks)
+
+
+async def check_before_body(call: Call, service: Service) -> None:
+    """What a POST's head alone decides, before its body is read (issue 11 #4).
+
+    A legacy v1 form carries its credentials in the body: nothing to check yet. Otherwise the
+    X-TC-* headers, the Authorization header, the timestamp and the SecretId are checked as the
+    chain checks them later; with ``X-TC-Content-SHA256: UNSIGNED-PAYLOAD`` the signature covers no
+    body and is verified here too, so that body is read outside the unauthenticated budget."""
+    h = call.headers
+    if "authorization" not in h:
+        if h.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            return
+        await read_tc_headers(call, service)
+        signing.parse_authorization(None)  # InvalidAuthorization: missing
+    await read_tc_headers(call, service)
+    auth = signing.parse_authorization(h.get("authorization"))
+    credentials.check_tc3(h)
+    signing.check_timestamp(h.get("x-tc-timestamp"), time.time(), service.settings.signature_skew_s)
+    await _lookup(service, auth.secret_id)
+    if h.get("x-tc-content-sha256", "").strip() == signing.UNSIGNED:
+        await verify_signature(call, service)
+        call.request.state.body_verified = True
+
+
+async def release_body_budget(call: Call, service: Service) -> None:
+    """The signature is verified: the body belongs to a known caller (bounded by its job slots)."""
+    bodies.release(call.request)
 
 
 async def read_tc_headers(call: Call, service: Service) -> None:
@@ -188,6 +215,7 @@ async def verify_signature(call: Call, service: Service) -> None:
         if not p.get("SecretId") or not p.get("Signature"):
             msg = "Legacy signing needs both SecretId and Signature."
             raise errors.InvalidAuthorization(msg)
+        credentials.check_v1(p)
         signing.check_timestamp(p.get("Timestamp"), now, s.signature_skew_s)
         key = await _lookup(service, p["SecretId"])
         if not s.auth_disabled:
@@ -200,6 +228,7 @@ async def verify_signature(call: Call, service: Service) -> None:
         call.key = key
         return
     auth = signing.parse_authorization(call.headers.get("authorization"))
+    credentials.check_tc3(call.headers)
     ts = signing.check_timestamp(call.headers.get("x-tc-timestamp"), now, s.signature_skew_s)
     key = await _lookup(service, auth.secret_id)
     if not s.auth_disabled:
@@ -216,6 +245,7 @@ async def verify_signature(call: Call, service: Service) -> None:
 
 
 async def _lookup(service: Service, secret_id: str) -> KeyRecord:
+    credentials.check_secret_id(secret_id)  # an id no key can have: no lookup, nothing cached
     key = await blocking(service.store.lookup, secret_id)
     if key is None or key.status != "active":
         raise errors.SecretIdNotFound()
@@ -314,6 +344,7 @@ REQUEST_CHAIN: list[Step] = [
     limit_body,
     read_tc_headers,
     verify_signature,
+    release_body_budget,
     resolve_account,
     check_rate,
     acquire_job_slot,
@@ -378,6 +409,7 @@ async def api(request: Request) -> Response:
         code = errors.InnerError.code
         return envelope.error(errors.InnerError(), call.request_id)
     finally:
+        bodies.release(request)
         elapsed = (time.perf_counter() - call.started) * 1000
         with anyio.CancelScope(shield=True):  # a cut-off call still gives back its slot and quota
             await blocking(_finish, call, service, code, elapsed)
@@ -493,6 +525,7 @@ def create_app(service: Service) -> Starlette:
     async def lifespan(app: Starlette) -> Any:
         app.state.service = service
         app.state.capacity = anyio.CapacityLimiter(service.settings.worker_threads)
+        app.state.body_budget = bodies.BodyBudget(service.settings.max_unverified_body_bytes)
         logs.configure(service.settings.log_format)
         app.state.metrics = Metrics(gate=service.plugins.compute)
         app.state.drainer = drainer = Drainer(service.settings.drain_timeout_s, app.state.metrics)

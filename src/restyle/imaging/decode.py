@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin
 
 from restyle import errors
+from restyle.imaging import jpeg
 from restyle.imaging.convert import from_pil, from_pil_rgba
 
 # Bounded metadata: PNG text chunks are small in real photos.
@@ -32,6 +33,8 @@ ALLOWED = ("JPEG", "PNG", "BMP", "TIFF", "WEBP")
 class DecodeLimits:
     max_side: int = 5000  # a side >= this → ImageResolutionExceed
     min_side: int = 50  # a side <= this → ParameterValueError
+    max_jpeg_scans: int = jpeg.MAX_SCANS  # more → ImageDecodeFailed (scan bombs), see imaging.jpeg
+    max_jpeg_scan_pixels: int = jpeg.MAX_SCAN_PIXELS  # scans × width × height, the decode budget
 
 
 def sniff_format(data: bytes) -> str:
@@ -64,6 +67,12 @@ def _open(data: bytes, fmt: str) -> Image.Image:
         raise errors.ImageDecodeFailed(msg) from None
 
 
+def _check_structure(data: bytes, fmt: str, limits: DecodeLimits) -> None:
+    """Refuse, before decoding, what the file's structure shows to be a bomb or mostly missing."""
+    if fmt == "JPEG":
+        jpeg.check(data, limits.max_jpeg_scans, limits.max_jpeg_scan_pixels)
+
+
 def _check_size(width: int, height: int, limits: DecodeLimits) -> None:
     if width >= limits.max_side or height >= limits.max_side:
         msg = f"The image is {width}x{height} px; each side must be less than {limits.max_side} px."
@@ -80,6 +89,7 @@ def probe(data: bytes, limits: DecodeLimits | None = None) -> tuple[str, int, in
     with im:
         width, height = im.size
     _check_size(width, height, limits or DecodeLimits())
+    _check_structure(data, fmt, limits or DecodeLimits())
     return fmt, width, height
 
 
@@ -93,6 +103,7 @@ def _decode(
     im = _open(data, fmt)
     try:
         _check_size(*im.size, limits)
+        _check_structure(data, fmt, limits)
         if fmt == "JPEG" and draft_box is not None and im.mode in ("RGB", "L", "CMYK", "YCbCr"):
             im.draft(im.mode, draft_box)
         try:
