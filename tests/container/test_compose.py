@@ -132,9 +132,10 @@ def test_two_replicas_share_the_job_limit_and_s3_results(ct: Settings, stack: St
     assert decode_jpeg(got.content).format == "JPEG"
 
     # 3 jobs spread over both nodes take the account's 3 slots: a 4th call on either node is refused
-    slow = slow_params()
     with ThreadPoolExecutor(3) as pool:
-        running = [pool.submit(call, c, slow) for c in (one, two, one)]
+        running = [pool.submit(call, c, slow_params()) for c in (one, two)]  # each node's compute thread
+        wait_for(lambda: [metric(u, "restyle_slots_in_use") for u in stack.urls] == [1, 1], 60, "big jobs admitted")
+        running.append(pool.submit(call, one, small_params()))  # queued behind node 1's big job
         wait_for(
             lambda: sum(metric(u, "restyle_slots_in_use") for u in stack.urls) == 3, 90, "3 slots in use"
         )

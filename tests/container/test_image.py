@@ -14,6 +14,7 @@ import pytest
 
 from tests.container.conftest import (
     FIGURES,
+    TEST_ENV,
     Container,
     call,
     decode_jpeg,
@@ -103,11 +104,12 @@ def test_sdk_calls_healthcheck_and_volume(ct: Settings, container: object) -> No
 
 
 def test_three_jobs_then_job_num_exceed(ct: Settings, container: object) -> None:
-    node: Container = container(env={"RESTYLE_COMPUTE_THREADS": "1"})  # type: ignore[operator]
+    node: Container = container(env=TEST_ENV)  # type: ignore[operator]
     client = sdk(node.url)
-    slow = slow_params()
     with ThreadPoolExecutor(3) as pool:
-        running = [pool.submit(call, client, slow) for _ in range(3)]
+        running = [pool.submit(call, client, slow_params())]  # holds the one compute thread
+        wait_for(lambda: metric(node.url, "restyle_slots_in_use") == 1, 60, "the big job admitted")
+        running += [pool.submit(call, client, small_params()) for _ in range(2)]  # queued behind it
         wait_for(lambda: metric(node.url, "restyle_slots_in_use") == 3, 60, "3 slots in use")
         t0 = time.monotonic()
         code, resp = call(sdk(node.url), small_params())
@@ -123,14 +125,15 @@ def test_three_jobs_then_job_num_exceed(ct: Settings, container: object) -> None
 @pytest.mark.parametrize("init", [False, True], ids=["pid1", "init"])
 def test_stop_drains_running_jobs(ct: Settings, container: object, init: bool) -> None:
     """`podman stop` (SIGTERM) lets running jobs finish, refuses new ones, then exits 0."""
-    node: Container = container(init=init, env={"RESTYLE_COMPUTE_THREADS": "1"})  # type: ignore[operator]
+    node: Container = container(init=init, env=TEST_ENV)  # type: ignore[operator]
     top = node.podman("top", node.name, "pid", "comm").stdout
     pid1 = next(line.split()[1] for line in top.splitlines()[1:] if line.split()[0] == "1")
     assert (pid1 == "restyle") != init, top  # with --init, PID 1 is the init (catatonit)
     client = sdk(node.url)
-    slow = slow_params()
     with ThreadPoolExecutor(2) as pool:
-        running = [pool.submit(call, client, slow) for _ in range(2)]
+        running = [pool.submit(call, client, slow_params())]
+        wait_for(lambda: metric(node.url, "restyle_slots_in_use") == 1, 60, "the big job admitted")
+        running.append(pool.submit(call, client, small_params()))  # queued behind it
         wait_for(lambda: metric(node.url, "restyle_slots_in_use") == 2, 60, "2 slots in use")
         stopped: list[subprocess.CompletedProcess[str]] = []
         stopper = threading.Thread(
