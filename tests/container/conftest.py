@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -94,7 +93,9 @@ class Container:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def podman(self, *args: str, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def podman(
+        self, *args: str, timeout: float = 120, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         return sh([self.ct.podman, *self.ct.global_args(), *args], timeout=timeout, check=check)
 
     def logs(self) -> str:
@@ -110,7 +111,12 @@ class Container:
 
 
 def start_container(
-    ct: Settings, image: str, *, init: bool | None = None, env: dict[str, str] | None = None, wait_s: float = 60
+    ct: Settings,
+    image: str,
+    *,
+    init: bool | None = None,
+    env: dict[str, str] | None = None,
+    wait_s: float = 60,
 ) -> Container:
     """`podman run -d` with a published loopback port and a named data volume; waits for /healthz."""
     tag = uuid.uuid4().hex[:8]
@@ -191,7 +197,12 @@ def slow_params(side: int = SLOW_SIDE) -> dict[str, object]:
     """A job that keeps the node's compute thread for seconds: a big photo styled at full size."""
     if side not in _SLOW:
         _SLOW[side] = base64.b64encode(encode(photo("astronaut", (side, side)), quality=80)).decode()
-    return {"InputImage": _SLOW[side], "Styles": ["201"], "ResultConfig": {"Resolution": "origin"}, "LogoAdd": 0}
+    return {
+        "InputImage": _SLOW[side],
+        "Styles": ["201"],
+        "ResultConfig": {"Resolution": "origin"},
+        "LogoAdd": 0,
+    }
 
 
 def metric(url: str, name: str) -> float:

