@@ -178,7 +178,7 @@ def call(c: aiart_client.AiartClient, params: dict[str, object]) -> tuple[str, d
         resp = c.ImageToImage(req)
     except TencentCloudSDKException as exc:
         return str(exc.get_code()), {"Message": exc.get_message()}
-    return "OK", json.loads(resp.to_json_string())  # type: ignore[no-any-return]
+    return "OK", json.loads(resp.to_json_string())
 
 
 def small_params(**extra: object) -> dict[str, object]:

@@ -118,8 +118,8 @@ def test_sdk_calls_healthcheck_and_volume(ct: Settings, container: object) -> No
     assert state["Health"]["Status"] == "healthy", state  # type: ignore[index]
 
     # its data (SQLite store, master key, result files) lives on the volume, owned by the service user
-    mounts = node.inspect()["Mounts"]
-    assert any(m["Destination"] == "/var/lib/restyle" and m["Name"] == node.volume for m in mounts), mounts  # type: ignore[index, union-attr, attr-defined]
+    mounts: list[dict[str, str]] = node.inspect()["Mounts"]  # type: ignore[assignment]
+    assert any(m["Destination"] == "/var/lib/restyle" and m["Name"] == node.volume for m in mounts), mounts
     ls = node.podman("exec", node.name, "sh", "-c", "id -u; ls /var/lib/restyle").stdout.split()
     assert ls[0] == "10001"
     assert {"restyle.db", "master.key"} <= set(ls), ls
