@@ -52,8 +52,8 @@ def test_image_is_small_non_root_and_clean(ct: Settings, restyle_image: str) -> 
         "ls /opt/restyle/bin/pip* 2>/dev/null && echo FOUND venv-pip; "
         "for d in /root/.cache /src /tmp/requirements.txt /var/lib/restyle/.cache; do "
         "  [ -e $d ] && echo FOUND $d; done; "
-        "find /opt /root /tmp /var/lib/restyle /var/cache -xdev \\( -name '*.whl' -o -name '*.tar.gz' "
-        "  -o -name '*.deb' \\) 2>/dev/null | head -5 | sed 's/^/FOUND /'; "
+        "find /opt /root /tmp /var/lib/restyle /var/cache -xdev \\( -name '*.whl' -o -name '*.deb' "
+        "  -o -name 'pip-*' \\) 2>/dev/null | head -5 | sed 's/^/FOUND /'; "
         "id -u; ls /opt/restyle/lib/python3*/site-packages/restyle/moderators/models/; restyle doctor"
     )
     out = sh(
