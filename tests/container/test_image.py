@@ -152,7 +152,9 @@ def test_three_jobs_then_job_num_exceed(ct: Settings, container: object) -> None
 @pytest.mark.parametrize("init", [False, True], ids=["pid1", "init"])
 def test_stop_drains_running_jobs(ct: Settings, container: object, init: bool) -> None:
     """`podman stop` (SIGTERM) lets running jobs finish, refuses new ones, then exits 0."""
-    node: Container = container(init=init, env=TEST_ENV)  # type: ignore[operator]
+    # a drain budget no loaded machine exceeds: the jobs, however slow, must finish, not be cut off
+    env = {**TEST_ENV, "RESTYLE_DRAIN_TIMEOUT_S": "300"}
+    node: Container = container(init=init, env=env)  # type: ignore[operator]
     top = node.podman("top", node.name, "pid", "comm").stdout
     pid1 = next(line.split()[1] for line in top.splitlines()[1:] if line.split()[0] == "1")
     assert (pid1 == "restyle") != init, top  # with --init, PID 1 is the init (catatonit)
@@ -164,16 +166,16 @@ def test_stop_drains_running_jobs(ct: Settings, container: object, init: bool) -
         wait_for(lambda: metric(node.url, "restyle_slots_in_use") == 2, 60, "2 slots in use")
         stopped: list[subprocess.CompletedProcess[str]] = []
         stopper = threading.Thread(
-            target=lambda: stopped.append(node.podman("stop", "-t", "60", node.name, timeout=90, check=False))
+            target=lambda: stopped.append(
+                node.podman("stop", "-t", "330", node.name, timeout=360, check=False)
+            )
         )
-        t0 = time.monotonic()
         stopper.start()
         wait_for(lambda: _ready_status(node.url) == 503, 20, "/readyz 503 while draining")
         code, resp = call(sdk(node.url), small_params())
         assert code == "FailedOperation.ServerError", resp
-        results = [f.result(timeout=120) for f in running]
-        stopper.join(90)
-    took = time.monotonic() - t0
+        results = [f.result(timeout=330) for f in running]
+        stopper.join(360)
     assert [r[0] for r in results] == ["OK"] * 2, [r[1] for r in results]
     assert stopped, "podman stop did not return"
     assert stopped[0].returncode == 0, stopped[0].stderr
@@ -183,7 +185,6 @@ def test_stop_drains_running_jobs(ct: Settings, container: object, init: bool) -
     assert state["ExitCode"] == (143 if init else 0), (state, node.logs()[-3000:])  # type: ignore[index]
     logs = node.logs()
     assert "drained; shutting down" in logs, logs[-3000:]
-    assert took < 60, f"stop took {took:.1f} s: the drain was cut by a SIGKILL"
 
 
 def _added_size(ct: Settings, image: str) -> int:
