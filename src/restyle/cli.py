@@ -76,6 +76,11 @@ def serve(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the API 3.0 endpoint (POST / and GET /), /healthz, result links and the style catalogue."""
+    import signal
+
+    # As PID 1 (a container without an init) a signal with no handler is ignored: until uvicorn installs
+    # its graceful handler, a SIGTERM during start-up simply ends the process instead of being lost.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     from restyle.api.app import create_app
     from restyle.service import build_service, ensure_keys
     from restyle.serving import uvicorn as serving
