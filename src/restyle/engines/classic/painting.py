@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, param, recipe
+from restyle.engines.classic.base import F32, U8, level, param, recipe
+from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, tangents
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
@@ -24,7 +25,6 @@ from restyle.engines.classic.toolkit import (
     _blur,
     _clip,
     _curve,
-    _directional_blur,
     _dog_lines,
     _edge_preserving,
     _f,
@@ -108,45 +108,81 @@ def monet(image: U8, req: StyleRequest) -> U8:
     return _u8(_times(f, _paper(h, w, req.seed, u)))
 
 
-@recipe("impasto")
+def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:
+    """A reduced copy on which one grid ``cell`` is ``stroke`` pixels of ``image``, and that scale."""
+    h, w = image.shape[:2]
+    scale = min(2.0, cell / max(0.5, stroke))  # small images are painted on an enlarged canvas
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(image, size, interpolation=interp), dtype=np.uint8), scale
+
+
+def _bristles(m: StrokeMap, shape: tuple[int, ...], grooves: float) -> F32:
+    """Paint height at full size: a rounded ridge across each stroke, bristle grooves along it and a
+    lump of paint where the brush lifted (the stroke's head)."""
+    across = _a(_to(m.across, shape))
+    along = _a(_to(m.along, shape))
+    ident = _a(_to(m.ident, shape, cv2.INTER_NEAREST))
+    cover = _a(_to(m.cover, shape))
+    ridge = np.sqrt(np.clip(1.0 - across * across, 0.0, 1.0))
+    groove = np.sin(across * np.float32(grooves * np.pi) + ident * np.float32(40.0))
+    head = np.clip((along - 0.3) * 2.0, 0.0, 1.0) * np.clip((1.2 - along) * 3.0, 0.0, 1.0)
+    return _a(cover * (ridge * (0.75 + 0.25 * groove) + 0.5 * head * ridge))
+
+
+def _missed(paint: F32, fine: F32, cover: F32, flesh: F32, sigma: float, gap: float = 0.12) -> F32:
+    """0..1: where the full-size picture should show through the strokes: where none lies, and on skin
+    where the strokes miss the picture by more than ``gap`` (a portrait painter's fine brush)."""
+    err = _a(_blur(np.abs(_lum(paint) - _lum(fine)), sigma))
+    return _a(np.maximum(1.0 - cover, flesh * np.clip((err - gap * 0.5) * (2.0 / gap), 0.0, 1.0)))
+
+
+@recipe("impasto", native_strength=True)
 def impasto(image: U8, req: StyleRequest) -> U8:
-    """Impasto: thick strokes that follow the image's contours, raking light on the paint ridges."""
+    """Impasto: thick oil strokes laid along the image's contours in two layers (Hertzmann 1998), lit as
+    a height field of paint ridges and bristle grooves (Hertzmann 2002). Strength: stroke size and relief."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 256), 3, 9, 45.0, 6.0)
-    small = _hsv(small, sat=1.3, value=_curve([(0, 0.05), (0.5, 0.52), (1, 1)]))
-    # structure tensor: strokes run along contours, perpendicular to the smoothed gradient
-    g = _a(_blur(_f(_gray(small)), 1.5))
-    sx, sy = _a(cv2.Sobel(g, cv2.CV_32F, 1, 0)), _a(cv2.Sobel(g, cv2.CV_32F, 0, 1))
-    jxx, jyy, jxy = (_a(_blur(a, 4.0)) for a in (sx * sx, sy * sy, sx * sy))
-    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy) + np.pi / 2  # stroke direction, y down
+    stroke = level(req, 5.0, 15.0) * u  # output pixels per grid cell of the coarse layer
+    tone = _curve([(0, 0.04), (0.5, 0.5), (1, 1)])
+    sat = level(req, 1.05, 1.4)
+    small, _ = _canvas(image, stroke, 4)
+    small = _hsv(_bilateral(small, 1, 5, 40.0, 3.0), sat=sat, value=tone)
     base = _f(small)
-    stroke = max(3, round(15 * u * small.shape[0] / h))
+    tx, ty = tangents(_lum(base), 2.5, default=-60.0)
+    flesh = skin(small)
     req.checkpoint()
-    paint = np.zeros_like(base)
-    total = np.zeros(g.shape, np.float32)
-    weights = []
-    for a in range(4):
-        # _directional_blur counts angles with y up, so bin ``a`` (a * 45° with y up) is -a * 45° here
-        weight = _a(np.cos(2.0 * (theta + np.deg2rad(a * 45.0))).clip(0.0, 1.0) ** 2 + 1e-4)
-        paint += _times(_a(_directional_blur(base, stroke, a * 45.0)), weight)
-        total += weight
-        weights.append(weight)
-    paint = _times(paint, _a(1.0 / total))
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.6, 0.75, 0.2), (2, 1.6, 0.8, 0.12)],
+        seed=req.seed,
+        kind="impasto",
+        threshold=level(req, 0.03, 0.08),
+        detail=level(req, 0.05, 0.1),
+        fine=flesh,
+    )
     req.checkpoint()
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        return [_streaks(rng, h, w, cell=max(1.0, 2.5 * u), length=21 * u, angle=a * 45.0) for a in range(4)]
-
-    bristles = _texture(f"impasto{u:.2f}", h, w, req.seed, make)
-    ridges = np.zeros((h, w), np.float32)
-    for a in range(4):
-        ridges += bristles[a] * _a(_to(weights[a] / total, image.shape))
-    big = _a(_to(paint, image.shape))
-    height = np.float32(3.0 * u) * _a(_blur(_lum(big), 1.0 * u)) + np.float32(1.2 * u) * ridges
-    shade = _relief(height, depth=0.8, azimuth=120.0)
-    spec = _specular(height, depth=0.8, power=20.0, azimuth=120.0)
-    return _u8(_plus(_times(big, _clip(0.6 + 0.4 * shade, 0.0, 1.4)), 0.12 * spec))
+    # where no stroke lies, or strokes on skin miss a feature (eyes, mouth), the full-size picture shows
+    fine = _f(_hsv(np.asarray(_blur(image, 0.7 * u), np.uint8), sat=sat, value=tone))
+    paint = _a(_to(jittered(m, level(req, 0.0, 0.06), level(req, 0.0, 0.03)), image.shape))
+    bare = _missed(
+        paint,
+        fine,
+        _a(_to(m.cover, image.shape)),
+        _a(_to(flesh, image.shape)),
+        1.5 * u,
+        level(req, 0.05, 0.14),
+    )
+    paint = _mix(paint, fine, bare)
+    # skin is blended with a softer brush: less relief where the faces are
+    height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
+    height = _a(height * (1.0 - 0.6 * _a(_to(flesh, image.shape))) * (1.0 - bare))
+    height = _a(_blur(height, 0.6 * u))
+    shade = _relief(height, depth=1.0, azimuth=120.0)
+    spec = _specular(height, depth=1.0, power=24.0, azimuth=120.0)
+    return _u8(_plus(_times(paint, _clip(0.55 + 0.45 * shade, 0.0, 1.4)), 0.14 * spec))
 
 
 @recipe("gongbi")
