@@ -80,32 +80,50 @@ def watercolor(image: U8, req: StyleRequest) -> U8:
     return _u8(_times(f, (0.7 + 0.3 * lines) * _paper(h, w, req.seed, u)))
 
 
-@recipe("monet")
+@recipe("monet", native_strength=True)
 def monet(image: U8, req: StyleRequest) -> U8:
-    """Monet garden: light, lilac-tinted pastel palette broken into short criss-crossing colour dabs."""
+    """Monet garden: impressionist broken colour. Short dabs of light, high-key colour, each with its own
+    hue and value offset, laid loosely along the forms over a pale ground that shows between them; violet
+    shadows, warm lights. Strength: dab size, colour breaking and the light palette."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 256), 2, 9, 50.0, 6.0)
-    small = _hsv(small, sat=1.35, value=_curve([(0, 0.22), (0.5, 0.7), (1, 0.98)]))
+    stroke = level(req, 5.0, 18.0) * u
+    small, _ = _canvas(image, stroke, 4)
+    small = _bilateral(small, 1, 5, 30.0, 3.0)
+    key = level(req, 0.0, 1.0)
+    small = _hsv(
+        small,
+        sat=level(req, 1.05, 1.4),
+        value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
+    )
+    base = _f(small)
+    lum = _lum(base)
+    # shadows turn violet-blue, lights warm (Monet's coloured shadows)
+    shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
+    light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
+    base = _mix(_mix(base, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
+    tx, ty = tangents(lum, 2.0, default=-75.0, weak=0.5)
+    flesh = skin(small)
     req.checkpoint()
-    amp = 3.5 * u
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        region = np.clip(_noise(rng, h, w, 50 * u) * 2.0 + 0.5, 0.0, 1.0)
-        fields = []
-        for _ in range(5):
-            a = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=35.0)
-            b = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=125.0)
-            fields.append(_normal(a + (b - a) * region))
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        dabs = cv2.merge([f * np.float32(0.06) for f in fields[2:]])
-        return [gx + np.float32(amp) * fields[0], gy + np.float32(amp) * fields[1], dabs]
-
-    mx, my, dabs = _texture(f"monet{u:.2f}", h, w, req.seed, make)
-    f = _f(_warp(np.asarray(_to(small, image.shape), np.uint8), (mx, my)))
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.5, 0.7, 0.3), (2, 1.4, 0.7, 0.2)],
+        seed=req.seed,
+        kind="monet",
+        threshold=level(req, 0.03, 0.07),
+        fine=flesh,
+        spin=level(req, 10.0, 35.0),
+    )
     req.checkpoint()
-    f = _mix(_a(cv2.add(f, dabs)), (0.93, 0.9, 1.0), 0.12)
-    return _u8(_times(f, _paper(h, w, req.seed, u)))
+    dabs = jittered(m, level(req, 0.01, 0.07), level(req, 0.01, 0.09))
+    ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
+    dabs = _mix(ground, dabs, m.cover)
+    paint = _a(_to(dabs, image.shape))
+    height = _bristles(m, image.shape, grooves=5.0) * np.float32(level(req, 0.3, 2.2) * u)
+    shade = _relief(height, depth=1.0, azimuth=120.0)
+    return _u8(_times(_times(paint, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
 
 
 def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:

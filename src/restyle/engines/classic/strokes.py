@@ -61,13 +61,15 @@ def paint(
     tolerance: float = 0.12,
     jitter: float = 0.8,
     keep: F32 | None = None,
+    spin: float = 0.0,
 ) -> StrokeMap:
     """Strokes over ``base`` (RGB float, canvas size) oriented along the unit tangent field (``tx``, ``ty``).
 
     ``cell``: grid spacing in canvas pixels (one stroke per cell); ``length`` and ``width``: the stroke's
     half-length and half-width in cells; ``tolerance``: a stroke does not cover pixels whose luminance
     differs from its colour by more than this (strokes stop at edges); ``keep``: per pixel 0/1, strokes
-    are only placed in cells whose centre is kept (Hertzmann's refinement layers).
+    are only placed in cells whose centre is kept (Hertzmann's refinement layers); ``spin``: each stroke
+    turns by a random angle up to this many degrees either way (a looser hand).
     """
     h, w = base.shape[:2]
     c = int(cell)
@@ -85,6 +87,10 @@ def paint(
     cx = np.clip(ix * c + rx, 0, w - 1).astype(np.float32)
     sample_y, sample_x = np.round(cy).astype(np.intp), np.round(cx).astype(np.intp)
     stx, sty = tx[sample_y, sample_x], ty[sample_y, sample_x]
+    if spin:
+        turn = (_hash(iy, ix, salt + 3) - np.float32(0.5)) * np.float32(np.deg2rad(2.0 * spin))
+        cs, sn = np.cos(turn), np.sin(turn)
+        stx, sty = _a(stx * cs - sty * sn), _a(stx * sn + sty * cs)
     colour = _a(cv2.remap(base, cx, cy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
     slum = _a(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY))
     alive = np.ones((ny, nx), bool) if keep is None else keep[sample_y, sample_x] > 0.5
@@ -192,6 +198,7 @@ def layered(
     jitter: float = 0.8,
     detail: float = 0.0,
     fine: F32 | None = None,
+    spin: float = 0.0,
 ) -> StrokeMap:
     """Hertzmann's coarse-to-fine painting: ``layers`` of (cell, half-length, half-width, tolerance), each
     after the first painted only where the canvas so far differs from ``base`` by more than ``threshold``
