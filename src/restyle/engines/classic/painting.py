@@ -11,7 +11,6 @@ from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, 
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
-    _normal,
     _paper,
     _streaks,
     _texture,
@@ -47,37 +46,79 @@ from restyle.engines.classic.toolkit import (
 )
 
 
-@recipe("watercolor")
+def _pigment(colour: F32, density: F32) -> F32:
+    """Bousseau et al.'s (2006) pigment density model: ``density`` > 1 deepens a wash as more pigment
+    would (more on light colours than on dark), < 1 thins it towards the paper: C - C (1 - C) (d - 1)."""
+    d = _a(density - np.float32(1.0))
+    return _a(np.clip(colour - _times(_a(colour * (np.float32(1.0) - colour)), d), 0.0, 1.0))
+
+
+@recipe("watercolor", native_strength=True)
 def watercolor(image: U8, req: StyleRequest) -> U8:
-    """Watercolour: flat transparent washes with ragged edges, pigment pooling, granulation. Params: colors."""
+    """Watercolour after Bousseau et al. 2006: the image abstracted into flat transparent washes whose
+    borders wobble, then pigment effects as density maps: dark rims where each wash dried (edge
+    darkening), low-frequency turbulence, pigment granulation, the paper's grain, white paper left in the
+    lights and around the picture. Params: colors. Strength: abstraction, wash effects, unpainted margin."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 60.0, 0.45)
-    small = _hsv(small, sat=1.2)
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 16)), req.seed))
-    washes = np.asarray(cv2.addWeighted(flat, 0.65, small, 0.35, 0.0), dtype=np.uint8)
+    small = _edge_preserving(_fit(image, 256), 40.0, 0.45)
+    palette = _palette(image, int(param(req, "colors", 16)), req.seed)
+    flat = np.asarray(cv2.medianBlur(_quantize(small, palette), 3), dtype=np.uint8)
+    detailed = _edge_preserving(_fit(image, 640), 20.0, 0.25)
     req.checkpoint()
-    wash = _warp(
-        np.asarray(_to(washes, image.shape), np.uint8),
-        _warp_maps("wc", h, w, req.seed, amplitude=2.5 * u, cell=24 * u),
+    # abstraction: from the detailed copy towards flat washes of the palette's colours; faces are washed
+    # in with a smaller brush (on skin the detailed copy keeps most of its weight)
+    flesh = _a(_to(skin(detailed), image.shape))
+    abstract = _mix(_a(_to(_f(small), image.shape)), _a(_to(_f(flat), image.shape)), level(req, 0.3, 0.75))
+    fine = _a(_to(_f(detailed), image.shape))
+    washes = _u8(_mix(fine, abstract, _a(np.float32(level(req, 0.3, 1.0)) * (1.0 - 0.8 * flesh))))
+    # transparent washes: lighter and airier than the photo, the lightest lights are the paper itself
+    washes = _hsv(
+        washes, sat=level(req, 1.0, 1.1), value=_curve([(0, 0.22), (0.5, 0.74), (0.82, 0.98), (1, 1)])
     )
-    f = _a(_blur(_f(wash), 0.8 * u))
+    # one noise field for every strength (a texture per amplitude would be a different random field)
+    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=18 * u)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    amp = np.float32(level(req, 1.0, 3.5) * u)
+    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
+    f = _f(_warp(washes, wobble))
+    f = _a(_blur(f, 0.6 * u))
     req.checkpoint()
 
     def make(rng: np.random.Generator) -> list[F32]:
-        return [_a(1.0 + 0.12 * _fractal(rng, h, w, 50 * u, 3) + 0.06 * _noise(rng, h, w, 1.5 * u))]
+        turbulence = _fractal(rng, h, w, 60 * u, 3)
+        grain = _noise(rng, h, w, 1.0) * np.float32(0.6) + _noise(rng, h, w, 2.5 * u) * np.float32(0.4)
+        edge = _fractal(rng, h, w, 40 * u, 2)
+        return [turbulence, grain, edge]
 
-    (granulation,) = _texture(f"wc-grain{u:.2f}", h, w, req.seed, make)
-    ex, ey = _slopes(_lum(f), 1.0)
-    pool = np.clip(
-        np.sqrt(ex * ex + ey * ey) * np.float32(5.0 * u), 0.0, 0.5
-    )  # pigment gathers where a wash dried
-    density = 0.78 * (1.0 + pool) * granulation
-    f = _a(1.0 - _times(_a(1.0 - f), _a(density)))
-    lines = _dog_lines(
-        _f(_gray(np.asarray(_to(small, image.shape), np.uint8))), 0.9 * u, threshold=0.008, gain=12.0
+    turbulence, grain, ragged = _texture(f"wc-pigment{u:.2f}", h, w, req.seed, make)
+    # edge darkening: pigment gathers at the rim of each wash (the wobbled flat washes' borders)
+    flat_big = _f(_warp(np.asarray(_to(flat, image.shape), np.uint8), wobble))
+    ex, ey = _slopes(_lum(flat_big), 1.0)
+    rims = _a(_blur(np.sqrt(ex * ex + ey * ey), 0.8 * u))
+    rims = np.clip(rims * np.float32(5.0), 0.0, 1.0)
+    paper = _paper(h, w, req.seed, u)
+    k = level(req, 0.3, 1.0)
+    density = (
+        1.0
+        + np.float32(1.1 * k) * rims
+        + np.float32(0.12 * k) * turbulence
+        + np.float32(0.1 * k) * grain
+        + np.float32(4.0 * k) * (paper - 1.0)
     )
-    return _u8(_times(f, (0.7 + 0.3 * lines) * _paper(h, w, req.seed, u)))
+    f = _pigment(f, _a(density))
+    # the picture is painted up to a ragged line short of the sheet's edges
+    y = np.minimum(np.arange(h, dtype=np.float32), np.arange(h, dtype=np.float32)[::-1])[:, None]
+    x = np.minimum(np.arange(w, dtype=np.float32), np.arange(w, dtype=np.float32)[::-1])[None, :]
+    border = np.minimum(y, x) / np.float32(max(h, w))
+    margin = level(req, -0.01, 0.04)
+    wash = np.clip((border - margin + 0.01 * ragged) * np.float32(60.0), 0.0, 1.0)
+    f = _mix((1.0, 1.0, 1.0), f, _a(wash))
+    # a light pencil underdrawing shows through the washes
+    g = _lum(_f(np.asarray(_blur(image, 0.8 * u), np.uint8)))
+    sketch = _dog_lines(g, 0.9 * u, threshold=0.004, gain=level(req, 8.0, 14.0))
+    f = _times(f, _a(0.55 + 0.45 * sketch))
+    return _u8(_tint(_times(f, paper), (0.99, 0.98, 0.95)))
 
 
 @recipe("monet", native_strength=True)
