@@ -28,7 +28,6 @@ from restyle.engines.classic.toolkit import (
     _edge_preserving,
     _f,
     _fit,
-    _gray,
     _hsv,
     _lum,
     _mix,
@@ -244,29 +243,86 @@ def impasto(image: U8, req: StyleRequest) -> U8:
     return _u8(_plus(_times(paint, _clip(0.55 + 0.45 * shade, 0.0, 1.4)), 0.14 * spec))
 
 
-@recipe("gongbi")
+#: traditional Chinese mineral and plant pigments (RGB 0..1): cinnabar, vermilion, rouge, orpiment,
+#: ochre, malachite, stone green, azurite, indigo, ink
+MINERALS = np.asarray(
+    [
+        (0.72, 0.22, 0.16),
+        (0.85, 0.38, 0.22),
+        (0.86, 0.58, 0.56),
+        (0.88, 0.70, 0.32),
+        (0.68, 0.48, 0.28),
+        (0.24, 0.52, 0.40),
+        (0.50, 0.66, 0.52),
+        (0.22, 0.38, 0.62),
+        (0.20, 0.27, 0.36),
+        (0.16, 0.14, 0.13),
+    ],
+    np.float32,
+)
+
+
+def _mineral(palette: F32, amount: float) -> F32:
+    """Move each palette colour (0..255) towards the mineral pigment closest in hue and chroma, keeping
+    some of its lightness; greys go to lead white or ink by their lightness."""
+    p = palette / np.float32(255.0)
+    lab = cv2.cvtColor(p.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    mlab = cv2.cvtColor(MINERALS.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    d = ((lab[:, None, 1:] - mlab[None, :, 1:]) ** 2).sum(-1) + 0.04 * (
+        lab[:, None, 0] - mlab[None, :, 0]
+    ) ** 2
+    target = MINERALS[d.argmin(1)]
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    grey = np.clip((9.0 - chroma) / 6.0, 0.0, 1.0)[:, None]
+    target = target * (1 - grey) + p * grey  # greys stay as they are (ink and silk tones)
+    # keep the source's lightness order: shift the pigment's lightness part way to the colour's
+    target = target * np.float32(0.85) + p * np.float32(0.15)
+    return _a((p + (target - p) * np.float32(amount)) * np.float32(255.0))
+
+
+@recipe("gongbi", native_strength=True)
 def gongbi(image: U8, req: StyleRequest) -> U8:
-    """Gongbi fine brushwork: hair-thin ink outlines, flat soft mineral colours, aged silk. Params: colors."""
+    """Gongbi fine brushwork: hair-thin dark ink outlines drawn along the forms, flat colour areas in
+    mineral pigments (cinnabar, malachite, azurite, ochre...) laid thinly on aged silk, each area shaded
+    darker along its outline (fen ran). Params: colors. Strength: flatness, pigment palette, line weight."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 384), 3, 9, 45.0, 7.0)
-    small = _hsv(small, sat=0.7, value=_curve([(0, 0.3), (0.6, 0.82), (1, 0.95)]))
+    small = _edge_preserving(_bilateral(_fit(image, 400), 2, 7, 40.0, 5.0), 30.0, 0.35)
     req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape), dtype=np.uint8)
-    flat = _quantize(smooth, _palette(small, int(param(req, "colors", 12)), req.seed))
-    f = _f(np.asarray(_blur(flat, 1.2 * u), dtype=np.uint8))
+    palette = _palette(image, int(param(req, "colors", 12)), req.seed)
+    flat = _quantize(small, _mineral(palette, level(req, 0.3, 0.9)))
+    flat = _hsv(np.asarray(cv2.medianBlur(flat, 5), dtype=np.uint8), sat=level(req, 1.0, 1.25))
+    colour = _mix(_f(small), _f(flat), level(req, 0.45, 0.95))
+    colour = _a(1.0 - (1.0 - colour) * np.float32(level(req, 0.95, 0.8)))  # thin, light layers of colour
+    colour = _a(_to(colour, image.shape, cv2.INTER_LINEAR))
+    # fen ran: each colour area deepens towards its outline
+    ex, ey = _slopes(_lum(_a(_to(_f(flat), image.shape))), 1.0)
+    rim = _a(_blur(np.clip(np.sqrt(ex * ex + ey * ey) * np.float32(6.0), 0.0, 1.0), 3.0 * u))
+    colour = _pigment(colour, _a(1.0 + np.float32(level(req, 0.2, 0.9)) * rim))
     req.checkpoint()
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / max(2.0, 2.5 * u))
+        k = np.float32(2 * np.pi / max(2.0, 2.2 * u))
         weave = 0.5 * np.sin(x * k) * np.sin(y * k)
-        return [_a(1.0 + 0.03 * weave + 0.03 * _streaks(rng, h, w, cell=1.0, length=21 * u, angle=0.0))]
+        slubs = _streaks(rng, h, w, cell=1.0, length=15 * u, angle=0.0)
+        age = _fractal(rng, h, w, 120 * u, 3)
+        return [_a(1.0 + 0.035 * weave + 0.01 * slubs), age]
 
-    (silk,) = _texture(f"silk{u:.2f}", h, w, req.seed, make)
-    f = _tint(_times(f, silk), (0.92, 0.84, 0.68))
-    lines = _dog_lines(_f(_gray(smooth)), 0.6 * u, threshold=0.006, gain=60.0)
-    return _u8(_mix((0.16, 0.1, 0.07), f, lines))
+    silk, age = _texture(f"silk{u:.2f}", h, w, req.seed, make)
+    ground = _mix((0.96, 0.93, 0.84), (0.86, 0.78, 0.62), _a(np.clip(0.3 + 0.25 * age, 0.0, 1.0)))
+    # pigments are thin: the silk shows through them (multiply), and its weave runs through everything
+    f = _times(_a(cv2.multiply(colour, ground)), silk)
+    f = _a(_mix(f, _times(ground, silk), np.float32(level(req, 0.05, 0.25))))
+    # outlines drawn from the simplified image, not the photo's texture: the forms, not the fur
+    gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    lines = _dog_lines(gray, 0.5 * u, threshold=0.006, gain=level(req, 30.0, 90.0))
+    lines = _a(_blur(lines, 0.3 * u))
+    # and the hair-fine detail strokes gongbi is known for (fur, hair, veins), in lighter ink
+    photo = _lum(_f(np.asarray(_blur(image, 0.6 * u), np.uint8)))
+    hairs = _dog_lines(photo, 0.5 * u, threshold=0.012, gain=level(req, 10.0, 30.0))
+    lines = _a(lines * (1.0 - np.float32(0.55) * (1.0 - hairs)))
+    return _u8(_mix((0.12, 0.09, 0.07), f, lines))
 
 
 @recipe("guofeng")
