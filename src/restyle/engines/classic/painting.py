@@ -11,6 +11,7 @@ from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, 
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
+    _normal,
     _paper,
     _streaks,
     _texture,
@@ -20,7 +21,6 @@ from restyle.engines.classic.textures import (
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
-    _bloom,
     _blur,
     _clip,
     _curve,
@@ -325,29 +325,68 @@ def gongbi(image: U8, req: StyleRequest) -> U8:
     return _u8(_mix((0.12, 0.09, 0.07), f, lines))
 
 
-@recipe("guofeng")
+#: muted classical washes for ink painting (RGB 0..1): indigo (hua qing), ochre (zhe shi), stone green,
+#: rattan yellow, vermilion (zhu sha)
+WASHES = np.asarray(
+    [(0.45, 0.55, 0.62), (0.70, 0.55, 0.40), (0.55, 0.63, 0.50), (0.80, 0.70, 0.45), (0.74, 0.30, 0.22)],
+    np.float32,
+)
+
+
+@recipe("guofeng", native_strength=True)
 def guofeng(image: U8, req: StyleRequest) -> U8:
-    """Ancient-Chinese aesthetic: muted ink-wash colour with vermilion kept, teal-ink shadows, soft glow, mist."""
+    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as graded ink (dense, dark,
+    pale, clear) that feathers into xuan paper, dry-brush outlines, the lights left as empty paper, and
+    thin washes of indigo, ochre, stone green and vermilion over the ink. Strength: ink abstraction,
+    empty space, outline weight, how far colours move to the classical washes."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 60.0, 0.4)
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    hue = hsv[..., 0].astype(np.float32)
-    red = np.clip(1.0 - (np.minimum(hue, 180.0 - hue) - 4.0) / 8.0, 0.0, 1.0) * (hsv[..., 1] > 90)
-    red = _a(_blur(_a(red), 1.5))
-    hsv[..., 1] = np.clip(hsv[..., 1] * (0.4 + 0.7 * red), 0, 255).astype(np.uint8)
-    hsv[..., 2] = cv2.LUT(hsv[..., 2], _curve([(0, 0.08), (0.5, 0.6), (1, 0.97)]))
-    smooth = np.asarray(
-        _to(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), image.shape, cv2.INTER_CUBIC), dtype=np.uint8
-    )
+    small = _edge_preserving(_fit(image, 320), 50.0, 0.4)
     req.checkpoint()
-    f = _f(smooth)
-    lum = _lum(f)
-    split = _mix((0.22, 0.4, 0.42), (1.25, 1.19, 1.06), lum)
-    f = _mix(f, _a(cv2.multiply(f, split)), 0.75 * (1.0 - _a(_to(red, image.shape))))
-    f = _bloom(_clip(f), threshold=0.6, sigma=12 * u, amount=0.5)
-    ink = _a(_blur(1.0 - _dog_lines(lum, 1.1 * u, threshold=0.006, gain=30.0), 0.8 * u))
-    f = _mix(f, (0.12, 0.14, 0.15), ink * np.float32(0.85))
-    mist = np.clip(0.35 - np.linspace(0.0, 1.0, h, dtype=np.float32), 0.0, 1.0) * np.float32(1.2)
-    f = _mix(f, (0.95, 0.94, 0.9), _a(np.repeat(mist[:, None], w, axis=1)))
-    return _u8(_times(f, 0.5 + 0.5 * _paper(h, w, req.seed, u)))
+    lum = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    # ink density from lightness: the lights become empty paper, the rest a few soft gradations
+    empty = level(req, 0.78, 0.58)
+    t = np.clip((np.float32(empty) - lum) / np.float32(empty), 0.0, 1.0)
+    steps = np.float32(4.0)
+    graded = np.floor(t * steps) / steps
+    frac = t * steps - np.floor(t * steps)
+    soft = graded + np.clip((frac - 0.7) * 3.3, 0.0, 1.0) / steps
+    ink = _a(t + (soft - t) * np.float32(level(req, 0.2, 0.8)))
+    ink = _a(ink**1.3 * np.float32(level(req, 0.5, 0.95)))
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        fibres = _streaks(rng, h, w, cell=1.0, length=13 * u, angle=30.0) + _streaks(
+            rng, h, w, cell=1.0, length=13 * u, angle=-50.0
+        )
+        bleed = _fractal(rng, h, w, 8 * u, 3)
+        dry = _streaks(rng, h, w, cell=max(1.0, 1.2 * u), length=40 * u, angle=20.0)
+        return [_normal(fibres), bleed, dry]
+
+    fibres, bleed, dry = _texture(f"xuan{u:.2f}", h, w, req.seed, make)
+    # ink feathers into the paper: a wider, paler halo whose edge follows the fibres
+    halo = _a(_blur(ink, 2.5 * u))
+    ink = np.maximum(ink, halo * np.clip(0.7 + 0.3 * bleed + 0.1 * fibres, 0.0, 1.1))
+    req.checkpoint()
+    # dry-brush outlines: dark, broken where the brush ran out of ink
+    gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    lines = 1.0 - _dog_lines(gray, 1.1 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
+    lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
+    ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
+    # light colour: the photo's hues moved to the classical washes, thin, only where there is ink
+    colour = _f(_hsv(small, sat=level(req, 0.8, 0.55)))
+    palette = _palette(image, 6, req.seed)
+    lab = cv2.cvtColor(palette.reshape(-1, 1, 3) / np.float32(255.0), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    wlab = cv2.cvtColor(WASHES.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    pick = WASHES[((lab[:, None, 1:] - wlab[None, :, 1:]) ** 2).sum(-1).argmin(1)]
+    dull = (np.hypot(lab[:, 1], lab[:, 2]) < 18.0)[:, None]  # greys and browns stay ink, no wash
+    pick = np.where(dull, palette / np.float32(255.0), pick).astype(np.float32)
+    washes = _f(_quantize(small, pick * np.float32(255.0)))
+    colour = _mix(colour, _a(_blur(washes, 2.0)), level(req, 0.3, 0.8))
+    colour = _a(_to(colour, image.shape))
+    paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
+    ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
+    tint = _a(np.float32(0.8) * np.clip(t * 4.0, 0.0, 1.0))
+    f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
+    # ink is transparent: the colour washes still show under its paler tones
+    f = _a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.95))))
+    return _u8(f)
