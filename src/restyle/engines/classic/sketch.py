@@ -78,13 +78,13 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     su = u * max(small.shape) / max(h, w)
     g = _f(np.asarray(_blur(small, 0.8 * su), np.uint8))
     length = max(5, round(level(req, 6.0, 16.0) * su) | 1)
-    lines = strokes(g, length, level(req, 1.0, 2.0))
+    lines = strokes(g, length, level(req, 1.2, 3.2))
     lines = _a(_to(lines, image.shape))
     req.checkpoint()
-    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (52.0, 37.0, 11.0))), np.uint8))
+    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (72.0, 24.0, 4.0))), np.uint8))
     flesh = _a(_to(skin(_fit(image, 512)), image.shape))
     # faces keep more of their own modelling (the eyes stay darker than the cheeks)
-    move = _a(np.float32(level(req, 0.4, 1.0)) * (1.0 - 0.6 * flesh))
+    move = _a(np.float32(level(req, 0.4, 1.0)) * (1.0 - 0.5 * flesh))
     tone = _a(_f(gray8) + (matched - _f(gray8)) * move)
     tone = _a(np.clip(_blur(tone, 1.5 * u), 0.02, 1.0))
 
@@ -102,8 +102,8 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     beta_b = np.maximum(np.float32(np.log(0.6)) - log_tone, np.float32(0.0)) * np.float32(1.0 / -np.log(0.72))
     shaded = _a(np.power(hatch_a, beta_a) * np.power(hatch_b, beta_b))
     # skin is shaded smoothly (blended with a stump), not hatched: faces keep their features
-    depth = _a(depth * (1.0 - 0.85 * flesh))
-    lines = _a(1.0 - (1.0 - lines) * (1.0 - 0.4 * flesh))  # and a lighter touch on the wrinkles
+    depth = _a(depth * (1.0 - 0.7 * flesh))
+    lines = _a(1.0 - (1.0 - lines) * (1.0 - 0.3 * flesh))  # and a lighter touch on the wrinkles
     shaded = _a(tone + (shaded - tone) * depth)
     out = _a(np.clip(lines * shaded, 0.0, 1.0) * _paper(h, w, req.seed, u))
     return _u8(_tint(_a(cv2.merge([out, out, out])), (0.98, 0.965, 0.93)))
