@@ -63,7 +63,7 @@ def watercolor(image: U8, req: StyleRequest) -> U8:
     small = _edge_preserving(_fit(image, 256), 40.0, 0.45)
     palette = _palette(image, int(param(req, "colors", 16)), req.seed)
     flat = np.asarray(cv2.medianBlur(_quantize(small, palette), 3), dtype=np.uint8)
-    detailed = _edge_preserving(_fit(image, 640), 20.0, 0.25)
+    detailed = _bilateral(_fit(image, 512), 1, 7, 30.0, 4.0)
     req.checkpoint()
     # abstraction: from the detailed copy towards flat washes of the palette's colours; faces are washed
     # in with a smaller brush (on skin the detailed copy keeps most of its weight)
@@ -313,7 +313,7 @@ def gongbi(image: U8, req: StyleRequest) -> U8:
     ground = _mix((0.96, 0.93, 0.84), (0.86, 0.78, 0.62), _a(np.clip(0.3 + 0.25 * age, 0.0, 1.0)))
     # pigments are thin: the silk shows through them (multiply), and its weave runs through everything
     f = _times(_a(cv2.multiply(colour, ground)), silk)
-    f = _a(_mix(f, _times(ground, silk), np.float32(level(req, 0.05, 0.25))))
+    f = _a(_mix(f, _times(ground, silk), level(req, 0.05, 0.25)))
     # outlines drawn from the simplified image, not the photo's texture: the forms, not the fur
     gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
     lines = _dog_lines(gray, 0.5 * u, threshold=0.006, gain=level(req, 30.0, 90.0))

@@ -64,7 +64,7 @@ def _tone_lut(gray: U8, weights: tuple[float, float, float]) -> U8:
     hist = np.bincount(gray.ravel(), minlength=256).astype(np.float64)
     cdf = np.cumsum(hist) / max(1.0, hist.sum())
     lut = np.interp(cdf, target_cdf, v)
-    return np.clip(lut + 0.5, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(lut + 0.5, 0, 255), dtype=np.uint8)
 
 
 @recipe("sketch", native_strength=True)
@@ -97,12 +97,12 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     # T = H^beta with ln(T) following ln(tone): the first hatching carries light tones, the cross-hatching
     # comes in for the darker ones
     log_tone = np.log(tone)
-    depth = np.float32(level(req, 0.6, 1.0))
+    strength = level(req, 0.6, 1.0)
     beta_a = log_tone * np.float32(1.0 / np.log(0.72)) * np.float32(0.65)
     beta_b = np.maximum(np.float32(np.log(0.6)) - log_tone, np.float32(0.0)) * np.float32(1.0 / -np.log(0.72))
     shaded = _a(np.power(hatch_a, beta_a) * np.power(hatch_b, beta_b))
     # skin is shaded smoothly (blended with a stump), not hatched: faces keep their features
-    depth = _a(depth * (1.0 - 0.7 * flesh))
+    depth = _a(np.float32(strength) * (1.0 - 0.7 * flesh))
     lines = _a(1.0 - (1.0 - lines) * (1.0 - 0.3 * flesh))  # and a lighter touch on the wrinkles
     shaded = _a(tone + (shaded - tone) * depth)
     out = _a(np.clip(lines * shaded, 0.0, 1.0) * _paper(h, w, req.seed, u))
