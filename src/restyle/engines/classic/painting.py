@@ -1,4 +1,18 @@
-"""Painting recipes: 104 watercolour, 133 Monet, 134 impasto, 125 gongbi, 203 guofeng ink."""
+"""Painting recipes: 104 watercolour, 133 Monet, 134 impasto, 125 gongbi, 203 guofeng ink.
+
+All render Strength themselves (``native_strength``): it sets the brush size, abstraction and the amount of
+each paint effect, so every strength is a painting and a smaller one stays closer to the photo.
+
+- 134 impasto and 133 Monet paint oriented strokes (``strokes``: Litwinowicz 1997, Hertzmann 1998) on a
+  reduced canvas whose size sets the brush; impasto lights a paint height field (Hertzmann 2002), Monet
+  breaks the colour per dab over a pale ground;
+- 104 watercolour follows Bousseau et al. 2006 (wobbling flat washes, pigment density effects, paper);
+- 125 gongbi: flat mineral-pigment areas on silk with fine ink outlines;
+- 203 guofeng: ink wash on xuan paper with thin classical colour washes.
+
+Random fields that a strength scales are generated once at unit amplitude (a texture per amplitude would be
+a new random field per strength and break monotonicity).
+"""
 
 from __future__ import annotations
 
