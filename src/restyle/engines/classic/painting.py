@@ -16,6 +16,8 @@ a new random field per strength and break monotonicity).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 
@@ -66,8 +68,24 @@ def _pigment(colour: F32, density: F32) -> F32:
     return _a(np.clip(colour - _times(_a(colour * (np.float32(1.0) - colour)), d), 0.0, 1.0))
 
 
+#: washes and ink are soft: larger inputs are painted at this long side and upsampled (time at 2000x1500)
+SOFT_SIDE = 1280
+
+
+def _at_most(side: int, fn: Callable[[U8, StyleRequest], U8], image: U8, req: StyleRequest) -> U8:
+    """``fn`` on a copy of ``image`` reduced to ``side``, upsampled back (cubic) to the input size."""
+    if max(image.shape[:2]) <= side:
+        return fn(image, req)
+    return np.asarray(_to(fn(_fit(image, side), req), image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
+
+
 @recipe("watercolor", native_strength=True)
 def watercolor(image: U8, req: StyleRequest) -> U8:
+    """Watercolour (see ``_watercolor``), painted at most ``SOFT_SIDE`` pixels across."""
+    return _at_most(SOFT_SIDE, _watercolor, image, req)
+
+
+def _watercolor(image: U8, req: StyleRequest) -> U8:
     """Watercolour after Bousseau et al. 2006: the image abstracted into flat transparent washes whose
     borders wobble, then pigment effects as density maps: dark rims where each wash dried (edge
     darkening), low-frequency turbulence, pigment granulation, the paper's grain, white paper left in the
@@ -349,6 +367,11 @@ WASHES = np.asarray(
 
 @recipe("guofeng", native_strength=True)
 def guofeng(image: U8, req: StyleRequest) -> U8:
+    """Ink wash (see ``_guofeng``), painted at most ``SOFT_SIDE`` pixels across."""
+    return _at_most(SOFT_SIDE, _guofeng, image, req)
+
+
+def _guofeng(image: U8, req: StyleRequest) -> U8:
     """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as graded ink (dense, dark,
     pale, clear) that feathers into xuan paper, dry-brush outlines, the lights left as empty paper, and
     thin washes of indigo, ochre, stone green and vermilion over the ink. Strength: ink abstraction,
