@@ -1,12 +1,29 @@
-"""Painting recipes: 104 watercolour, 133 Monet, 134 impasto, 125 gongbi, 203 guofeng ink."""
+"""Painting recipes: 104 watercolour, 133 Monet, 134 impasto, 125 gongbi, 203 guofeng ink.
+
+All render Strength themselves (``native_strength``): it sets the brush size, abstraction and the amount of
+each paint effect, so every strength is a painting and a smaller one stays closer to the photo.
+
+- 134 impasto and 133 Monet paint oriented strokes (``strokes``: Litwinowicz 1997, Hertzmann 1998) on a
+  reduced canvas whose size sets the brush; impasto lights a paint height field (Hertzmann 2002), Monet
+  breaks the colour per dab over a pale ground;
+- 104 watercolour follows Bousseau et al. 2006 (wobbling flat washes, pigment density effects, paper);
+- 125 gongbi: flat mineral-pigment areas on silk with fine ink outlines;
+- 203 guofeng: ink wash on xuan paper with thin classical colour washes.
+
+Random fields that a strength scales are generated once at unit amplitude (a texture per amplitude would be
+a new random field per strength and break monotonicity).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, param, recipe
+from restyle.engines.classic.base import F32, U8, level, param, recipe
+from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, tangents
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
@@ -20,16 +37,13 @@ from restyle.engines.classic.textures import (
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
-    _bloom,
     _blur,
     _clip,
     _curve,
-    _directional_blur,
     _dog_lines,
     _edge_preserving,
     _f,
     _fit,
-    _gray,
     _hsv,
     _lum,
     _mix,
@@ -47,156 +61,369 @@ from restyle.engines.classic.toolkit import (
 )
 
 
-@recipe("watercolor")
+def _pigment(colour: F32, density: F32) -> F32:
+    """Bousseau et al.'s (2006) pigment density model: ``density`` > 1 deepens a wash as more pigment
+    would (more on light colours than on dark), < 1 thins it towards the paper: C - C (1 - C) (d - 1)."""
+    d = _a(density - np.float32(1.0))
+    return _a(np.clip(colour - _times(_a(colour * (np.float32(1.0) - colour)), d), 0.0, 1.0))
+
+
+#: washes and ink are soft: larger inputs are painted at this long side and upsampled (time at 2000x1500)
+SOFT_SIDE = 1280
+
+
+def _at_most(side: int, fn: Callable[[U8, StyleRequest], U8], image: U8, req: StyleRequest) -> U8:
+    """``fn`` on a copy of ``image`` reduced to ``side``, upsampled back (cubic) to the input size."""
+    if max(image.shape[:2]) <= side:
+        return fn(image, req)
+    return np.asarray(_to(fn(_fit(image, side), req), image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
+
+
+@recipe("watercolor", native_strength=True)
 def watercolor(image: U8, req: StyleRequest) -> U8:
-    """Watercolour: flat transparent washes with ragged edges, pigment pooling, granulation. Params: colors."""
+    """Watercolour (see ``_watercolor``), painted at most ``SOFT_SIDE`` pixels across."""
+    return _at_most(SOFT_SIDE, _watercolor, image, req)
+
+
+def _watercolor(image: U8, req: StyleRequest) -> U8:
+    """Watercolour after Bousseau et al. 2006: the image abstracted into flat transparent washes whose
+    borders wobble, then pigment effects as density maps: dark rims where each wash dried (edge
+    darkening), low-frequency turbulence, pigment granulation, the paper's grain, white paper left in the
+    lights and around the picture. Params: colors. Strength: abstraction, wash effects, unpainted margin."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 60.0, 0.45)
-    small = _hsv(small, sat=1.2)
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 16)), req.seed))
-    washes = np.asarray(cv2.addWeighted(flat, 0.65, small, 0.35, 0.0), dtype=np.uint8)
+    small = _edge_preserving(_fit(image, 256), 40.0, 0.45)
+    palette = _palette(image, int(param(req, "colors", 16)), req.seed)
+    flat = np.asarray(cv2.medianBlur(_quantize(small, palette), 3), dtype=np.uint8)
+    detailed = _bilateral(_fit(image, 512), 1, 7, 30.0, 4.0)
     req.checkpoint()
-    wash = _warp(
-        np.asarray(_to(washes, image.shape), np.uint8),
-        _warp_maps("wc", h, w, req.seed, amplitude=2.5 * u, cell=24 * u),
+    # abstraction: from the detailed copy towards flat washes of the palette's colours; faces are washed
+    # in with a smaller brush (on skin the detailed copy keeps most of its weight)
+    flesh = _a(_to(skin(detailed), image.shape))
+    abstract = _mix(_a(_to(_f(small), image.shape)), _a(_to(_f(flat), image.shape)), level(req, 0.3, 0.75))
+    fine = _a(_to(_f(detailed), image.shape))
+    washes = _u8(_mix(fine, abstract, _a(np.float32(level(req, 0.3, 1.0)) * (1.0 - 0.8 * flesh))))
+    # transparent washes: lighter and airier than the photo, the lightest lights are the paper itself
+    washes = _hsv(
+        washes, sat=level(req, 1.0, 1.1), value=_curve([(0, 0.22), (0.5, 0.74), (0.82, 0.98), (1, 1)])
     )
-    f = _a(_blur(_f(wash), 0.8 * u))
+    # one noise field for every strength (a texture per amplitude would be a different random field)
+    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=18 * u)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    amp = np.float32(level(req, 1.0, 3.5) * u)
+    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
+    f = _f(_warp(washes, wobble))
+    f = _a(_blur(f, 0.6 * u))
     req.checkpoint()
 
     def make(rng: np.random.Generator) -> list[F32]:
-        return [_a(1.0 + 0.12 * _fractal(rng, h, w, 50 * u, 3) + 0.06 * _noise(rng, h, w, 1.5 * u))]
+        turbulence = _fractal(rng, h, w, 60 * u, 3)
+        grain = _noise(rng, h, w, 1.0) * np.float32(0.6) + _noise(rng, h, w, 2.5 * u) * np.float32(0.4)
+        edge = _fractal(rng, h, w, 40 * u, 2)
+        return [turbulence, grain, edge]
 
-    (granulation,) = _texture(f"wc-grain{u:.2f}", h, w, req.seed, make)
-    ex, ey = _slopes(_lum(f), 1.0)
-    pool = np.clip(
-        np.sqrt(ex * ex + ey * ey) * np.float32(5.0 * u), 0.0, 0.5
-    )  # pigment gathers where a wash dried
-    density = 0.78 * (1.0 + pool) * granulation
-    f = _a(1.0 - _times(_a(1.0 - f), _a(density)))
-    lines = _dog_lines(
-        _f(_gray(np.asarray(_to(small, image.shape), np.uint8))), 0.9 * u, threshold=0.008, gain=12.0
+    turbulence, grain, ragged = _texture(f"wc-pigment{u:.2f}", h, w, req.seed, make)
+    # edge darkening: pigment gathers at the rim of each wash (the wobbled flat washes' borders)
+    flat_big = _f(_warp(np.asarray(_to(flat, image.shape), np.uint8), wobble))
+    ex, ey = _slopes(_lum(flat_big), 1.0)
+    rims = _a(_blur(np.sqrt(ex * ex + ey * ey), 0.8 * u))
+    rims = np.clip(rims * np.float32(5.0), 0.0, 1.0)
+    paper = _paper(h, w, req.seed, u)
+    k = level(req, 0.3, 1.0)
+    density = (
+        1.0
+        + np.float32(1.1 * k) * rims
+        + np.float32(0.12 * k) * turbulence
+        + np.float32(0.1 * k) * grain
+        + np.float32(4.0 * k) * (paper - 1.0)
     )
-    return _u8(_times(f, (0.7 + 0.3 * lines) * _paper(h, w, req.seed, u)))
+    f = _pigment(f, _a(density))
+    # the picture is painted up to a ragged line short of the sheet's edges
+    y = np.minimum(np.arange(h, dtype=np.float32), np.arange(h, dtype=np.float32)[::-1])[:, None]
+    x = np.minimum(np.arange(w, dtype=np.float32), np.arange(w, dtype=np.float32)[::-1])[None, :]
+    border = np.minimum(y, x) / np.float32(max(h, w))
+    margin = level(req, -0.01, 0.04)
+    wash = np.clip((border - margin + 0.01 * ragged) * np.float32(60.0), 0.0, 1.0)
+    f = _mix((1.0, 1.0, 1.0), f, _a(wash))
+    # a light pencil underdrawing shows through the washes
+    g = _lum(_f(np.asarray(_blur(image, 0.8 * u), np.uint8)))
+    sketch = _dog_lines(g, 0.9 * u, threshold=0.004, gain=level(req, 8.0, 14.0))
+    f = _times(f, _a(0.55 + 0.45 * sketch))
+    return _u8(_tint(_times(f, paper), (0.99, 0.98, 0.95)))
 
 
-@recipe("monet")
+@recipe("monet", native_strength=True)
 def monet(image: U8, req: StyleRequest) -> U8:
-    """Monet garden: light, lilac-tinted pastel palette broken into short criss-crossing colour dabs."""
+    """Monet garden: impressionist broken colour. Short dabs of light, high-key colour, each with its own
+    hue and value offset, laid loosely along the forms over a pale ground that shows between them; violet
+    shadows, warm lights. Strength: dab size, colour breaking and the light palette."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 256), 2, 9, 50.0, 6.0)
-    small = _hsv(small, sat=1.35, value=_curve([(0, 0.22), (0.5, 0.7), (1, 0.98)]))
-    req.checkpoint()
-    amp = 3.5 * u
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        region = np.clip(_noise(rng, h, w, 50 * u) * 2.0 + 0.5, 0.0, 1.0)
-        fields = []
-        for _ in range(5):
-            a = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=35.0)
-            b = _streaks(rng, h, w, cell=2.0 * u, length=11 * u, angle=125.0)
-            fields.append(_normal(a + (b - a) * region))
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        dabs = cv2.merge([f * np.float32(0.06) for f in fields[2:]])
-        return [gx + np.float32(amp) * fields[0], gy + np.float32(amp) * fields[1], dabs]
-
-    mx, my, dabs = _texture(f"monet{u:.2f}", h, w, req.seed, make)
-    f = _f(_warp(np.asarray(_to(small, image.shape), np.uint8), (mx, my)))
-    req.checkpoint()
-    f = _mix(_a(cv2.add(f, dabs)), (0.93, 0.9, 1.0), 0.12)
-    return _u8(_times(f, _paper(h, w, req.seed, u)))
-
-
-@recipe("impasto")
-def impasto(image: U8, req: StyleRequest) -> U8:
-    """Impasto: thick strokes that follow the image's contours, raking light on the paint ridges."""
-    u = _unit(image)
-    h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 256), 3, 9, 45.0, 6.0)
-    small = _hsv(small, sat=1.3, value=_curve([(0, 0.05), (0.5, 0.52), (1, 1)]))
-    # structure tensor: strokes run along contours, perpendicular to the smoothed gradient
-    g = _a(_blur(_f(_gray(small)), 1.5))
-    sx, sy = _a(cv2.Sobel(g, cv2.CV_32F, 1, 0)), _a(cv2.Sobel(g, cv2.CV_32F, 0, 1))
-    jxx, jyy, jxy = (_a(_blur(a, 4.0)) for a in (sx * sx, sy * sy, sx * sy))
-    theta = 0.5 * np.arctan2(2 * jxy, jxx - jyy) + np.pi / 2  # stroke direction, y down
+    stroke = level(req, 5.0, 18.0) * u
+    small, _ = _canvas(image, stroke, 4)
+    small = _bilateral(small, 1, 5, 30.0, 3.0)
+    key = level(req, 0.0, 1.0)
+    small = _hsv(
+        small,
+        sat=level(req, 1.05, 1.4),
+        value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
+    )
     base = _f(small)
-    stroke = max(3, round(15 * u * small.shape[0] / h))
+    lum = _lum(base)
+    # shadows turn violet-blue, lights warm (Monet's coloured shadows)
+    shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
+    light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
+    base = _mix(_mix(base, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
+    tx, ty = tangents(lum, 2.0, default=-75.0, weak=0.5)
+    flesh = skin(small)
     req.checkpoint()
-    paint = np.zeros_like(base)
-    total = np.zeros(g.shape, np.float32)
-    weights = []
-    for a in range(4):
-        # _directional_blur counts angles with y up, so bin ``a`` (a * 45° with y up) is -a * 45° here
-        weight = _a(np.cos(2.0 * (theta + np.deg2rad(a * 45.0))).clip(0.0, 1.0) ** 2 + 1e-4)
-        paint += _times(_a(_directional_blur(base, stroke, a * 45.0)), weight)
-        total += weight
-        weights.append(weight)
-    paint = _times(paint, _a(1.0 / total))
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.5, 0.7, 0.3), (2, 1.4, 0.7, 0.2)],
+        seed=req.seed,
+        kind="monet",
+        threshold=level(req, 0.03, 0.07),
+        fine=flesh,
+        spin=level(req, 10.0, 35.0),
+    )
     req.checkpoint()
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        return [_streaks(rng, h, w, cell=max(1.0, 2.5 * u), length=21 * u, angle=a * 45.0) for a in range(4)]
-
-    bristles = _texture(f"impasto{u:.2f}", h, w, req.seed, make)
-    ridges = np.zeros((h, w), np.float32)
-    for a in range(4):
-        ridges += bristles[a] * _a(_to(weights[a] / total, image.shape))
-    big = _a(_to(paint, image.shape))
-    height = np.float32(3.0 * u) * _a(_blur(_lum(big), 1.0 * u)) + np.float32(1.2 * u) * ridges
-    shade = _relief(height, depth=0.8, azimuth=120.0)
-    spec = _specular(height, depth=0.8, power=20.0, azimuth=120.0)
-    return _u8(_plus(_times(big, _clip(0.6 + 0.4 * shade, 0.0, 1.4)), 0.12 * spec))
+    dabs = jittered(m, level(req, 0.01, 0.07), level(req, 0.01, 0.09))
+    ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
+    dabs = _mix(ground, dabs, m.cover)
+    paint = _a(_to(dabs, image.shape))
+    height = _bristles(m, image.shape, grooves=5.0) * np.float32(level(req, 0.3, 2.2) * u)
+    shade = _relief(height, depth=1.0, azimuth=120.0)
+    return _u8(_times(_times(paint, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
 
 
-@recipe("gongbi")
-def gongbi(image: U8, req: StyleRequest) -> U8:
-    """Gongbi fine brushwork: hair-thin ink outlines, flat soft mineral colours, aged silk. Params: colors."""
+def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:
+    """A reduced copy on which one grid ``cell`` is ``stroke`` pixels of ``image``, and that scale."""
+    h, w = image.shape[:2]
+    scale = min(2.0, cell / max(0.5, stroke))  # small images are painted on an enlarged canvas
+    size = (max(8, round(w * scale)), max(8, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    return np.asarray(cv2.resize(image, size, interpolation=interp), dtype=np.uint8), scale
+
+
+def _bristles(m: StrokeMap, shape: tuple[int, ...], grooves: float) -> F32:
+    """Paint height at full size: a rounded ridge across each stroke, bristle grooves along it and a
+    lump of paint where the brush lifted (the stroke's head)."""
+    across = _a(_to(m.across, shape))
+    along = _a(_to(m.along, shape))
+    ident = _a(_to(m.ident, shape, cv2.INTER_NEAREST))
+    cover = _a(_to(m.cover, shape))
+    ridge = np.sqrt(np.clip(1.0 - across * across, 0.0, 1.0))
+    groove = np.sin(across * np.float32(grooves * np.pi) + ident * np.float32(40.0))
+    head = np.clip((along - 0.3) * 2.0, 0.0, 1.0) * np.clip((1.2 - along) * 3.0, 0.0, 1.0)
+    return _a(cover * (ridge * (0.75 + 0.25 * groove) + 0.5 * head * ridge))
+
+
+def _missed(paint: F32, fine: F32, cover: F32, flesh: F32, sigma: float, gap: float = 0.12) -> F32:
+    """0..1: where the full-size picture should show through the strokes: where none lies, and on skin
+    where the strokes miss the picture by more than ``gap`` (a portrait painter's fine brush)."""
+    err = _a(_blur(np.abs(_lum(paint) - _lum(fine)), sigma))
+    return _a(np.maximum(1.0 - cover, flesh * np.clip((err - gap * 0.5) * (2.0 / gap), 0.0, 1.0)))
+
+
+@recipe("impasto", native_strength=True)
+def impasto(image: U8, req: StyleRequest) -> U8:
+    """Impasto: thick oil strokes laid along the image's contours in two layers (Hertzmann 1998), lit as
+    a height field of paint ridges and bristle grooves (Hertzmann 2002). Strength: stroke size and relief."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _bilateral(_fit(image, 384), 3, 9, 45.0, 7.0)
-    small = _hsv(small, sat=0.7, value=_curve([(0, 0.3), (0.6, 0.82), (1, 0.95)]))
+    stroke = level(req, 5.0, 15.0) * u  # output pixels per grid cell of the coarse layer
+    tone = _curve([(0, 0.04), (0.5, 0.5), (1, 1)])
+    sat = level(req, 1.05, 1.4)
+    small, _ = _canvas(image, stroke, 4)
+    small = _hsv(_bilateral(small, 1, 5, 40.0, 3.0), sat=sat, value=tone)
+    base = _f(small)
+    tx, ty = tangents(_lum(base), 2.5, default=-60.0)
+    flesh = skin(small)
     req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape), dtype=np.uint8)
-    flat = _quantize(smooth, _palette(small, int(param(req, "colors", 12)), req.seed))
-    f = _f(np.asarray(_blur(flat, 1.2 * u), dtype=np.uint8))
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.6, 0.75, 0.2), (2, 1.6, 0.8, 0.12)],
+        seed=req.seed,
+        kind="impasto",
+        threshold=level(req, 0.03, 0.08),
+        detail=level(req, 0.05, 0.1),
+        fine=flesh,
+    )
+    req.checkpoint()
+    # where no stroke lies, or strokes on skin miss a feature (eyes, mouth), the full-size picture shows
+    fine = _f(_hsv(np.asarray(_blur(image, 0.7 * u), np.uint8), sat=sat, value=tone))
+    paint = _a(_to(jittered(m, level(req, 0.0, 0.06), level(req, 0.0, 0.03)), image.shape))
+    bare = _missed(
+        paint,
+        fine,
+        _a(_to(m.cover, image.shape)),
+        _a(_to(flesh, image.shape)),
+        1.5 * u,
+        level(req, 0.05, 0.14),
+    )
+    paint = _mix(paint, fine, bare)
+    # skin is blended with a softer brush: less relief where the faces are
+    height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
+    height = _a(height * (1.0 - 0.6 * _a(_to(flesh, image.shape))) * (1.0 - bare))
+    height = _a(_blur(height, 0.6 * u))
+    shade = _relief(height, depth=1.0, azimuth=120.0)
+    spec = _specular(height, depth=1.0, power=24.0, azimuth=120.0)
+    return _u8(_plus(_times(paint, _clip(0.55 + 0.45 * shade, 0.0, 1.4)), 0.14 * spec))
+
+
+#: traditional Chinese mineral and plant pigments (RGB 0..1): cinnabar, vermilion, rouge, orpiment,
+#: ochre, malachite, stone green, azurite, indigo, ink
+MINERALS = np.asarray(
+    [
+        (0.72, 0.22, 0.16),
+        (0.85, 0.38, 0.22),
+        (0.86, 0.58, 0.56),
+        (0.88, 0.70, 0.32),
+        (0.68, 0.48, 0.28),
+        (0.24, 0.52, 0.40),
+        (0.50, 0.66, 0.52),
+        (0.22, 0.38, 0.62),
+        (0.20, 0.27, 0.36),
+        (0.16, 0.14, 0.13),
+    ],
+    np.float32,
+)
+
+
+def _mineral(palette: F32, amount: float) -> F32:
+    """Move each palette colour (0..255) towards the mineral pigment closest in hue and chroma, keeping
+    some of its lightness; greys go to lead white or ink by their lightness."""
+    p = palette / np.float32(255.0)
+    lab = cv2.cvtColor(p.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    mlab = cv2.cvtColor(MINERALS.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    d = ((lab[:, None, 1:] - mlab[None, :, 1:]) ** 2).sum(-1) + 0.04 * (
+        lab[:, None, 0] - mlab[None, :, 0]
+    ) ** 2
+    target = MINERALS[d.argmin(1)]
+    chroma = np.hypot(lab[:, 1], lab[:, 2])
+    grey = np.clip((9.0 - chroma) / 6.0, 0.0, 1.0)[:, None]
+    target = target * (1 - grey) + p * grey  # greys stay as they are (ink and silk tones)
+    # keep the source's lightness order: shift the pigment's lightness part way to the colour's
+    target = target * np.float32(0.85) + p * np.float32(0.15)
+    return _a((p + (target - p) * np.float32(amount)) * np.float32(255.0))
+
+
+@recipe("gongbi", native_strength=True)
+def gongbi(image: U8, req: StyleRequest) -> U8:
+    """Gongbi fine brushwork: hair-thin dark ink outlines drawn along the forms, flat colour areas in
+    mineral pigments (cinnabar, malachite, azurite, ochre...) laid thinly on aged silk, each area shaded
+    darker along its outline (fen ran). Params: colors. Strength: flatness, pigment palette, line weight."""
+    u = _unit(image)
+    h, w = image.shape[:2]
+    small = _edge_preserving(_bilateral(_fit(image, 400), 2, 7, 40.0, 5.0), 30.0, 0.35)
+    req.checkpoint()
+    palette = _palette(image, int(param(req, "colors", 12)), req.seed)
+    flat = _quantize(small, _mineral(palette, level(req, 0.3, 0.9)))
+    flat = _hsv(np.asarray(cv2.medianBlur(flat, 5), dtype=np.uint8), sat=level(req, 1.0, 1.25))
+    colour = _mix(_f(small), _f(flat), level(req, 0.45, 0.95))
+    colour = _a(1.0 - (1.0 - colour) * np.float32(level(req, 0.95, 0.8)))  # thin, light layers of colour
+    colour = _a(_to(colour, image.shape, cv2.INTER_LINEAR))
+    # fen ran: each colour area deepens towards its outline
+    ex, ey = _slopes(_lum(_a(_to(_f(flat), image.shape))), 1.0)
+    rim = _a(_blur(np.clip(np.sqrt(ex * ex + ey * ey) * np.float32(6.0), 0.0, 1.0), 3.0 * u))
+    colour = _pigment(colour, _a(1.0 + np.float32(level(req, 0.2, 0.9)) * rim))
     req.checkpoint()
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / max(2.0, 2.5 * u))
+        k = np.float32(2 * np.pi / max(2.0, 2.2 * u))
         weave = 0.5 * np.sin(x * k) * np.sin(y * k)
-        return [_a(1.0 + 0.03 * weave + 0.03 * _streaks(rng, h, w, cell=1.0, length=21 * u, angle=0.0))]
+        slubs = _streaks(rng, h, w, cell=1.0, length=15 * u, angle=0.0)
+        age = _fractal(rng, h, w, 120 * u, 3)
+        return [_a(1.0 + 0.035 * weave + 0.01 * slubs), age]
 
-    (silk,) = _texture(f"silk{u:.2f}", h, w, req.seed, make)
-    f = _tint(_times(f, silk), (0.92, 0.84, 0.68))
-    lines = _dog_lines(_f(_gray(smooth)), 0.6 * u, threshold=0.006, gain=60.0)
-    return _u8(_mix((0.16, 0.1, 0.07), f, lines))
+    silk, age = _texture(f"silk{u:.2f}", h, w, req.seed, make)
+    ground = _mix((0.96, 0.93, 0.84), (0.86, 0.78, 0.62), _a(np.clip(0.3 + 0.25 * age, 0.0, 1.0)))
+    # pigments are thin: the silk shows through them (multiply), and its weave runs through everything
+    f = _times(_a(cv2.multiply(colour, ground)), silk)
+    f = _a(_mix(f, _times(ground, silk), level(req, 0.05, 0.25)))
+    # outlines drawn from the simplified image, not the photo's texture: the forms, not the fur
+    gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    lines = _dog_lines(gray, 0.5 * u, threshold=0.006, gain=level(req, 30.0, 90.0))
+    lines = _a(_blur(lines, 0.3 * u))
+    # and the hair-fine detail strokes gongbi is known for (fur, hair, veins), in lighter ink
+    photo = _lum(_f(np.asarray(_blur(image, 0.6 * u), np.uint8)))
+    hairs = _dog_lines(photo, 0.5 * u, threshold=0.012, gain=level(req, 10.0, 30.0))
+    lines = _a(lines * (1.0 - np.float32(0.55) * (1.0 - hairs)))
+    return _u8(_mix((0.12, 0.09, 0.07), f, lines))
 
 
-@recipe("guofeng")
+#: muted classical washes for ink painting (RGB 0..1): indigo (hua qing), ochre (zhe shi), stone green,
+#: rattan yellow, vermilion (zhu sha)
+WASHES = np.asarray(
+    [(0.45, 0.55, 0.62), (0.70, 0.55, 0.40), (0.55, 0.63, 0.50), (0.80, 0.70, 0.45), (0.74, 0.30, 0.22)],
+    np.float32,
+)
+
+
+@recipe("guofeng", native_strength=True)
 def guofeng(image: U8, req: StyleRequest) -> U8:
-    """Ancient-Chinese aesthetic: muted ink-wash colour with vermilion kept, teal-ink shadows, soft glow, mist."""
+    """Ink wash (see ``_guofeng``), painted at most ``SOFT_SIDE`` pixels across."""
+    return _at_most(SOFT_SIDE, _guofeng, image, req)
+
+
+def _guofeng(image: U8, req: StyleRequest) -> U8:
+    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as graded ink (dense, dark,
+    pale, clear) that feathers into xuan paper, dry-brush outlines, the lights left as empty paper, and
+    thin washes of indigo, ochre, stone green and vermilion over the ink. Strength: ink abstraction,
+    empty space, outline weight, how far colours move to the classical washes."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 60.0, 0.4)
-    hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
-    hue = hsv[..., 0].astype(np.float32)
-    red = np.clip(1.0 - (np.minimum(hue, 180.0 - hue) - 4.0) / 8.0, 0.0, 1.0) * (hsv[..., 1] > 90)
-    red = _a(_blur(_a(red), 1.5))
-    hsv[..., 1] = np.clip(hsv[..., 1] * (0.4 + 0.7 * red), 0, 255).astype(np.uint8)
-    hsv[..., 2] = cv2.LUT(hsv[..., 2], _curve([(0, 0.08), (0.5, 0.6), (1, 0.97)]))
-    smooth = np.asarray(
-        _to(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB), image.shape, cv2.INTER_CUBIC), dtype=np.uint8
-    )
+    small = _edge_preserving(_fit(image, 320), 50.0, 0.4)
     req.checkpoint()
-    f = _f(smooth)
-    lum = _lum(f)
-    split = _mix((0.22, 0.4, 0.42), (1.25, 1.19, 1.06), lum)
-    f = _mix(f, _a(cv2.multiply(f, split)), 0.75 * (1.0 - _a(_to(red, image.shape))))
-    f = _bloom(_clip(f), threshold=0.6, sigma=12 * u, amount=0.5)
-    ink = _a(_blur(1.0 - _dog_lines(lum, 1.1 * u, threshold=0.006, gain=30.0), 0.8 * u))
-    f = _mix(f, (0.12, 0.14, 0.15), ink * np.float32(0.85))
-    mist = np.clip(0.35 - np.linspace(0.0, 1.0, h, dtype=np.float32), 0.0, 1.0) * np.float32(1.2)
-    f = _mix(f, (0.95, 0.94, 0.9), _a(np.repeat(mist[:, None], w, axis=1)))
-    return _u8(_times(f, 0.5 + 0.5 * _paper(h, w, req.seed, u)))
+    lum = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    # ink density from lightness: the lights become empty paper, the rest a few soft gradations
+    empty = level(req, 0.78, 0.58)
+    t = np.clip((np.float32(empty) - lum) / np.float32(empty), 0.0, 1.0)
+    steps = np.float32(4.0)
+    graded = np.floor(t * steps) / steps
+    frac = t * steps - np.floor(t * steps)
+    soft = graded + np.clip((frac - 0.7) * 3.3, 0.0, 1.0) / steps
+    ink = _a(t + (soft - t) * np.float32(level(req, 0.2, 0.8)))
+    ink = _a(ink**1.3 * np.float32(level(req, 0.5, 0.95)))
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        fibres = _streaks(rng, h, w, cell=1.0, length=13 * u, angle=30.0) + _streaks(
+            rng, h, w, cell=1.0, length=13 * u, angle=-50.0
+        )
+        bleed = _fractal(rng, h, w, 8 * u, 3)
+        dry = _streaks(rng, h, w, cell=max(1.0, 1.2 * u), length=40 * u, angle=20.0)
+        return [_normal(fibres), bleed, dry]
+
+    fibres, bleed, dry = _texture(f"xuan{u:.2f}", h, w, req.seed, make)
+    # ink feathers into the paper: a wider, paler halo whose edge follows the fibres
+    halo = _a(_blur(ink, 2.5 * u))
+    ink = np.maximum(ink, halo * np.clip(0.7 + 0.3 * bleed + 0.1 * fibres, 0.0, 1.1))
+    req.checkpoint()
+    # dry-brush outlines: dark, broken where the brush ran out of ink
+    gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    lines = 1.0 - _dog_lines(gray, 1.1 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
+    lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
+    ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
+    # light colour: the photo's hues moved to the classical washes, thin, only where there is ink
+    colour = _f(_hsv(small, sat=level(req, 0.8, 0.55)))
+    palette = _palette(image, 6, req.seed)
+    lab = cv2.cvtColor(palette.reshape(-1, 1, 3) / np.float32(255.0), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    wlab = cv2.cvtColor(WASHES.reshape(-1, 1, 3), cv2.COLOR_RGB2Lab).reshape(-1, 3)
+    pick = WASHES[((lab[:, None, 1:] - wlab[None, :, 1:]) ** 2).sum(-1).argmin(1)]
+    dull = (np.hypot(lab[:, 1], lab[:, 2]) < 18.0)[:, None]  # greys and browns stay ink, no wash
+    pick = np.where(dull, palette / np.float32(255.0), pick).astype(np.float32)
+    washes = _f(_quantize(small, pick * np.float32(255.0)))
+    colour = _mix(colour, _a(_blur(washes, 2.0)), level(req, 0.3, 0.8))
+    colour = _a(_to(colour, image.shape))
+    paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
+    ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
+    tint = _a(np.float32(0.8) * np.clip(t * 4.0, 0.0, 1.0))
+    f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
+    # ink is transparent: the colour washes still show under its paler tones
+    f = _a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.95))))
+    return _u8(f)
