@@ -16,6 +16,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from restyle.provenance.verify import inspect
 from tests.conftest import Server, encode, photo, start_server
 from tests.jobs.conftest import GatedImageServer, Receiver, act, common, error_code, wait_for, wait_state
 from tests.wire.conftest import create_key
@@ -62,6 +63,11 @@ def test_submit_query_fetch(server: Server) -> None:
     img = httpx.get(url, timeout=10)
     assert img.status_code == 200 and img.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(img.content)).size == (160, 120)
+    # provenance inside the file: C2PA manifest and AIGC label naming this job
+    report = inspect(img.content)
+    assert report.ok, report.problems
+    assert report.aigc is not None and report.aigc["ProduceID"] == job_id
+    assert report.effective == eff
     # the link is signed: a changed signature is refused
     assert httpx.get(url.replace("Signature=", "Signature=0"), timeout=10).status_code == 403
 
@@ -217,3 +223,7 @@ def test_sync_call_reports_effective_parameters(server: Server) -> None:
     assert reply.status_code == 200 and "ResultImage" in reply.json()["Response"]
     eff = json.loads(reply.headers["x-restyle-effective-parameters"])
     assert eff["Style"] == "201" and eff["Strength"] == 0.5 and eff["Resolution"] == "160x120"
+    body = reply.json()["Response"]
+    report = inspect(base64.b64decode(body["ResultImage"]))
+    assert report.ok and report.aigc is not None and report.aigc["ProduceID"] == body["RequestId"]
+    assert report.effective == eff
