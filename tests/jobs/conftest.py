@@ -131,3 +131,39 @@ def receiver() -> Iterator[Receiver]:
 
 
 __all__ += ["GatedImageServer"]
+
+
+def restart(server: Server, **extra_env: str) -> Server:
+    """Start a new server process on the same data dir (the old one was killed); wait until healthy."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, **server.env, **extra_env}
+    env.pop("HTTP_PROXY", None)
+    env.pop("http_proxy", None)
+    log_path = server.log_path.with_name(f"server-{port}.log")
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "restyle", "serve", "--port", str(port), "--data-dir", str(server.data_dir)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=str(server.data_dir.parent),
+        )
+    new = Server(port, server.data_dir, proc, log_path, env=server.env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{new.log()[-5000:]}")
+        try:
+            if httpx.get(f"{new.url}/healthz", timeout=1).status_code == 200:
+                return new
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    new.stop()
+    raise RuntimeError(f"server did not become healthy:\n{new.log()[-5000:]}")
