@@ -149,7 +149,16 @@ def restart(server: Server, **extra_env: str) -> Server:
     log_path = server.log_path.with_name(f"server-{port}.log")
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "restyle", "serve", "--port", str(port), "--data-dir", str(server.data_dir)],
+            [
+                sys.executable,
+                "-m",
+                "restyle",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(server.data_dir),
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
