@@ -167,6 +167,9 @@ class Settings(BaseSettings):
         3, ge=1, description="Runs of a job whose node died before it fails (FailedOperation.JobLost)."
     )
     jobs_poll_s: float = Field(0.2, gt=0, description="How often idle workers look for waiting jobs.")
+    jobs_timeout_s: float = Field(
+        600.0, gt=0, description="Time budget of one run of an async job (job_timeout_s is the sync call's)."
+    )
     jobs_result_ttl_s: int = Field(
         3600,
         ge=60,

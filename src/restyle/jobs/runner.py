@@ -260,7 +260,7 @@ class Runner:
             cast(ImageToImageRequest, rec.params),
             request_id=rec.job_id,
             account_id=rec.account_id,
-            budget_s=settings.job_timeout_s,
+            budget_s=settings.jobs_timeout_s,
         )
         values = {f.name: getattr(job, f.name) for f in fields(Job) if f.init}
         values["rsp_img_type"] = "base64"  # the bytes are stored below; no link to the sync storage
