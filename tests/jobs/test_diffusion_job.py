@@ -22,7 +22,7 @@ def test_diffusion_job_reports_steps_and_progress(tmp_path: Path) -> None:
         f'diffusion_checkpoint = "{checkpoint}"\ndiffusion_steps = 6\ndiffusion_device = "cpu"\n'
         '[diffusion_styles.990]\ntemplate = "{prompt}, oil painting"\n'
     )
-    srv = start_server(tmp_path, config=str(cfg), requests_per_second=1000)
+    srv = start_server(tmp_path, wait_s=120, config=str(cfg), requests_per_second=1000)
     try:
         cli = common(srv)
         src = base64.b64encode(encode(photo("chelsea", (72, 64)), "PNG")).decode()
