@@ -1,4 +1,4 @@
-"""Command line: ``restyle serve | keys ... | stylize | styles | sign | config | doctor``."""
+"""Command line: ``restyle serve | keys ... | stylize | styles | sign | config | doctor | verify``."""
 
 from __future__ import annotations
 
@@ -349,6 +349,41 @@ def doctor(config: ConfigOpt = None) -> None:
         )
     console.print(table)
     console.print(gpu_summary(checks))
+
+
+@app.command()
+def verify(
+    file: Annotated[Path, typer.Argument(help="A result file (JPEG or PNG).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Read a result's C2PA manifest and AIGC (GB 45438-2025) XMP label; exit 1 if either is missing."""
+    from restyle.provenance.verify import inspect
+
+    report = inspect(file.read_bytes())
+    if as_json:
+        console.print_json(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        table = Table("What", "Found", title=f"restyle verify {file.name}")
+        c = report.c2pa or {}
+        table.add_row("C2PA manifest", c.get("manifest") or "[red]none[/red]")
+        if c:
+            table.add_row("  action", f"{c.get('action')} ({c.get('digital_source_type')})")
+            table.add_row("  generator", f"{c.get('generator')} {c.get('generator_version')}")
+            table.add_row("  signed by", f"{c.get('signer')} (issuer {c.get('issuer')})")
+            table.add_row(
+                "  validation",
+                f"{c.get('validation_state')}: {', '.join(c.get('validation_codes') or []) or 'ok'}",
+            )
+            table.add_row("  parameters", json.dumps(c.get("parameters"), ensure_ascii=False))
+        table.add_row(
+            "AIGC label (XMP)",
+            json.dumps(report.aigc, ensure_ascii=False) if report.aigc else "[red]none[/red]",
+        )
+        table.add_row("Effective parameters", json.dumps(report.effective, ensure_ascii=False))
+        for p in report.problems:
+            table.add_row("[red]problem[/red]", p)
+        console.print(table)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @app.command("config")

@@ -171,6 +171,60 @@ class Settings(BaseSettings):
     jpeg_quality: int = Field(90, ge=30, le=100, description="JPEG quality of results.")
     origin_max_side: int = Field(2000, ge=64, description="Resolution=origin caps the long side to this.")
 
+    # --- async jobs (SubmitImageToImageJob / Query / Cancel; restyle.jobs) ------------------
+    jobs_queue: str = Field(
+        "sqlite",
+        description="Job queue: sqlite (<data_dir>/jobs.db) | redis (redis_url, many nodes) | dotted path.",
+    )
+    jobs_workers: int = Field(
+        0,
+        ge=0,
+        description="Job worker threads per process (0 = the larger of jobs_per_account and compute_threads).",
+    )
+    jobs_max_waiting: int = Field(
+        100, ge=1, description="Jobs one account may have waiting (JobNumExceed beyond)."
+    )
+    jobs_lease_s: float = Field(
+        10.0,
+        gt=0,
+        description="A running job's lease, renewed every third of it; a dead node's jobs wait again after it.",
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, description="Runs of a job whose node died before it fails (FailedOperation.JobLost)."
+    )
+    jobs_poll_s: float = Field(0.2, gt=0, description="How often idle workers look for waiting jobs.")
+    jobs_timeout_s: float = Field(
+        600.0, gt=0, description="Time budget of one run of an async job (job_timeout_s is the sync call's)."
+    )
+    jobs_result_ttl_s: int = Field(
+        3600,
+        ge=60,
+        le=604800,
+        description="Default ResultTtl of job results (a Submit may set 60 s - 7 days).",
+    )
+    jobs_keep_s: float = Field(
+        2 * 86400, ge=86400, description="Finished job records are kept this long after their result is gone."
+    )
+    callback_attempts: int = Field(5, ge=1, description="CallbackUrl deliveries tried per finished job.")
+    callback_backoff_s: float = Field(
+        1.0, gt=0, description="Wait before the 2nd delivery; doubles each time."
+    )
+    callback_timeout_s: float = Field(10.0, gt=0, description="Time budget of one callback delivery.")
+
+    # --- provenance in result files (restyle.provenance) ------------------------------------
+    provenance: Literal["c2pa+xmp", "c2pa", "xmp", "none"] = Field(
+        "c2pa+xmp", description="Embedded provenance: C2PA manifest and/or GB 45438-2025 AIGC XMP label."
+    )
+    provenance_producer: str = Field(
+        "restyle", description="ContentProducer of the AIGC label and C2PA generator name (your service)."
+    )
+    provenance_propagator: str = Field("", description="ContentPropagator of the AIGC label.")
+    provenance_cert: Path | None = Field(
+        None,
+        description="C2PA signing chain (PEM, leaf first); default: made at first start in <data_dir>/provenance.",
+    )
+    provenance_key: Path | None = Field(None, description="Private key of provenance_cert (PEM).")
+
     # --- plugins (short registry name or dotted path) --------------------------------------
     storage: str = Field("local", description="Result storage: local | memory | s3 | dotted path.")
     limiter: str = Field("memory", description="Admission limiter: memory | redis | dotted path.")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restyle import engines, imaging, keyfile, plugins
+from restyle import engines, imaging, keyfile, plugins, provenance
 from restyle.accounts.store import Store, load_master_key
 from restyle.config import Settings
 from restyle.limiters import BaseLimiter
@@ -131,6 +131,7 @@ def build_service(settings: Settings) -> Service:
         storage=build_storage(settings, signer),
         catalogue=cat,
         compute=CountingGate(settings.resolved_compute_threads()),
+        provenance=provenance.build(settings),
     )
     limits = RunLimits(
         source=SourceLimits(

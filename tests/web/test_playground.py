@@ -122,6 +122,24 @@ def test_sample_photo_and_url_result(desktop: Page) -> None:
     assert natural_width(page, "#after") == 256
 
 
+def test_async_mode_submits_then_polls_until_done(desktop: Page) -> None:
+    """The async switch: SubmitImageToImageJob, QueryImageToImageJob until done, the result link shown."""
+    page = desktop
+    fill_key(page)
+    page.get_by_role("button", name=re.compile("sample photo")).click()
+    expect(page.locator("#before")).to_be_visible()
+    page.get_by_role("radio", name="Sketch", exact=True).check()
+    page.get_by_label(re.compile("^Async job")).check()
+    assert send(page) == "ok", page.locator("#error").inner_text()
+    assert "X-TC-Action: SubmitImageToImageJob" in page.locator("#req-headers").inner_text()
+    last = page.locator("#rsp-body").inner_text()  # the last Query answer
+    assert '"JobStatusCode": "5"' in last and '"Progress": 100' in last and '"EffectiveParameters"' in last
+    src = page.get_attribute("#after", "src") or ""
+    assert re.match(r"http://127\.0\.0\.1:\d+/job-results/", src)
+    assert natural_width(page, "#after") == 768
+    expect(page.locator("#job-progress")).to_be_hidden()
+
+
 # --- errors ---------------------------------------------------------------------------------------
 def test_wrong_secret_key_shows_signature_failure(desktop: Page, astronaut_png: Path) -> None:
     prepare(desktop, astronaut_png, secret_key="not-the-" + SECRET_KEY)

@@ -28,6 +28,7 @@ from starlette.routing import Route
 from restyle import errors, untrusted, web
 from restyle.accounts.store import KeyRecord
 from restyle.api import bodies, credentials, envelope, provider, shapes, signing
+from restyle.api import jobs as job_actions
 from restyle.api.hosts import SingleHost
 from restyle.limiters import Lease
 from restyle.ops import health, logs
@@ -191,8 +192,11 @@ async def read_tc_headers(call: Call, service: Service) -> None:
     action, version, region = get("Action"), get("Version"), get("Region")
     if not action:
         raise errors.MissingParameter()
-    if action != ACTION:
-        msg = f"The request `Action` {untrusted.shown(action)} is invalid or not found; restyle serves {ACTION}."
+    if action not in ACTION_STEPS:
+        msg = (
+            f"The request `Action` {untrusted.shown(action)} is invalid or not found; "
+            f"restyle serves {', '.join(ACTION_STEPS)}."
+        )
         raise errors.InvalidAction(msg)
     if not version:
         msg = "The request is missing a required parameter `Version`."
@@ -287,27 +291,29 @@ async def acquire_job_slot(call: Call, service: Service) -> None:
     )
 
 
-async def parse_body(call: Call, service: Service) -> None:
-    """JSON body (TC3 POST), or flattened string parameters (GET query, v1 form)."""
+def raw_params(call: Call) -> tuple[Any, bool]:
+    """(parameters, given as strings?): JSON body (TC3 POST), or flattened strings (GET query, v1 form)."""
     if call.v1 is not None:
         flat = {k: v for k, v in call.v1.items() if k not in V1_COMMON}
-        call.params = shapes.parse_params(shapes.unflatten(flat), from_strings=True)
-    elif call.request.method == "GET" or call.headers.get("content-type", "").startswith(
+        return shapes.unflatten(flat), True
+    if call.request.method == "GET" or call.headers.get("content-type", "").startswith(
         "application/x-www-form-urlencoded"
     ):
         source = call.query if call.request.method == "GET" else call.body.decode("utf-8", "replace")
-        flat = dict(parse_qsl(source, keep_blank_values=True))
-        call.params = shapes.parse_params(shapes.unflatten(flat), from_strings=True)
-    else:
-        try:
-            obj = json.loads(call.body or b"{}", parse_constant=_reject_constant)
-        except (ValueError, UnicodeDecodeError) as exc:
-            msg = f"The request body is not valid JSON: {exc}."
-            raise errors.InvalidParameterType(msg) from None
-        except RecursionError:
-            msg = "The request body is not valid JSON: it is nested too deeply."
-            raise errors.InvalidParameterType(msg) from None
-        call.params = shapes.parse_params(obj)
+        return shapes.unflatten(dict(parse_qsl(source, keep_blank_values=True))), True
+    try:
+        return json.loads(call.body or b"{}", parse_constant=_reject_constant), False
+    except (ValueError, UnicodeDecodeError) as exc:
+        msg = f"The request body is not valid JSON: {exc}."
+        raise errors.InvalidParameterType(msg) from None
+    except RecursionError:
+        msg = "The request body is not valid JSON: it is nested too deeply."
+        raise errors.InvalidParameterType(msg) from None
+
+
+async def parse_body(call: Call, service: Service) -> None:
+    obj, from_strings = raw_params(call)
+    call.params = shapes.parse_params(obj, from_strings=from_strings)
     styles = call.params.get("Styles") or ["201"]
     # recorded with the job: short and encodable, whatever the client sent (e.g. a lone \udfff escape)
     call.style = styles[0][:32].encode("utf-8", "backslashreplace").decode("utf-8")
@@ -339,6 +345,34 @@ async def call_provider(call: Call, service: Service) -> None:
     call.pipeline_ms = (time.perf_counter() - t0) * 1000
 
 
+async def call_job_action(call: Call, service: Service) -> None:
+    """Submit / Query / Cancel ImageToImage jobs and delete results (restyle.api.jobs)."""
+    assert call.key is not None
+    raw, from_strings = raw_params(call)
+    call.reply = await job_actions.handle(
+        call.action,
+        raw,
+        from_strings=from_strings,
+        key=call.key,
+        service=service,
+        system=call.request.app.state.jobs,
+        request_id=call.request_id,
+        base_url=base_url(call.request, service, call.headers.get("host", "")),
+    )
+
+
+#: the steps of each action after the common ones
+ACTION_STEPS: dict[str, list[Step]] = {
+    ACTION: [acquire_job_slot, parse_body, call_provider],
+    **{action: [call_job_action] for action in job_actions.ACTIONS},
+}
+
+
+async def route_action(call: Call, service: Service) -> None:
+    for step in ACTION_STEPS[call.action]:
+        await step(call, service)
+
+
 REQUEST_CHAIN: list[Step] = [
     refuse_when_draining,
     limit_body,
@@ -347,9 +381,7 @@ REQUEST_CHAIN: list[Step] = [
     release_body_budget,
     resolve_account,
     check_rate,
-    acquire_job_slot,
-    parse_body,
-    call_provider,
+    route_action,
 ]
 
 
@@ -397,6 +429,8 @@ async def api(request: Request) -> Response:
         code = "OK"
         response = envelope.success(call.reply, call.request_id)
         response.headers["Server-Timing"] = server_timing(call)
+        if call.result is not None and "effective" in call.result.extra:  # README: Effective parameters
+            response.headers["X-Restyle-Effective-Parameters"] = json.dumps(call.result.extra["effective"])
         return response
     except errors.TencentError as err:
         code = err.code
@@ -529,6 +563,8 @@ def create_app(service: Service) -> Starlette:
         logs.configure(service.settings.log_format)
         app.state.metrics = Metrics(gate=service.plugins.compute)
         app.state.drainer = drainer = Drainer(service.settings.drain_timeout_s, app.state.metrics)
+        app.state.jobs = job_actions.build_system(service)
+        await anyio.to_thread.run_sync(app.state.jobs.start)
         async with anyio.create_task_group() as tg:
             tg.start_soon(_sweeper, service)
             if service.settings.playground_previews == "startup":
@@ -537,6 +573,7 @@ def create_app(service: Service) -> Starlette:
             yield
             tg.cancel_scope.cancel()
         drainer.uninstall()
+        await anyio.to_thread.run_sync(app.state.jobs.stop)  # running jobs finish or go back in line
         await anyio.to_thread.run_sync(service.close_backends)  # give back leases held by this node
 
     routes = [
@@ -546,6 +583,7 @@ def create_app(service: Service) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/results/{key}", results, methods=["GET"]),
         Route("/v1/styles", styles, methods=["GET"]),
+        *job_actions.routes(),
         *web.routes(service, previews),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SingleHost)])

@@ -64,6 +64,15 @@ class Job:
             msg = f"The job exceeded its time budget of {self.budget_s:g} s."
             raise errors.RequestTimeout(msg)
 
+    def enter_step(self, name: str) -> None:
+        """Called as each pipeline step starts (async jobs report it as progress)."""
+        self.checkpoint()
+
+    def engine_checkpoint(self) -> None:
+        """What the style engine calls between its stages (diffusion: every step); async jobs count
+        these for their progress."""
+        self.checkpoint()
+
 
 @dataclass
 class Result:

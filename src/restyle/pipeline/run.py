@@ -16,6 +16,8 @@ from restyle.moderators import BaseModerator
 from restyle.pipeline import decode, deliver, encode, enhance, frame, label, moderate, restore, stylize
 from restyle.pipeline.check import Limits, check_job, check_rect_inside
 from restyle.pipeline.job import Job, Result
+from restyle.provenance import BaseProvenance, NoProvenance
+from restyle.provenance.facts import effective_parameters
 from restyle.restorers import BaseRestorer
 from restyle.storages import BaseStorage
 from restyle.styles import Style
@@ -36,6 +38,8 @@ class Plugins:
     catalogue: dict[str, Style]
     #: bounds how many jobs decode and stylise at once in this process (memory and CPU)
     compute: threading.BoundedSemaphore = field(default_factory=lambda: threading.BoundedSemaphore(2))
+    #: C2PA manifest and AIGC metadata written into every result file
+    provenance: BaseProvenance = field(default_factory=NoProvenance)
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class RunLimits:
 
 @contextmanager
 def _timed(timings: dict[str, float], name: str, job: Job) -> Iterator[None]:
-    job.checkpoint()
+    job.enter_step(name)
     t0 = time.perf_counter()
     yield
     timings[name] = round((time.perf_counter() - t0) * 1000, 2)
@@ -140,7 +144,14 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         # 11. encode
         with _timed(t, "encode", job):
             out, content_type = encode.encode(styled, limits.jpeg_quality)
-    # 12. deliver
+    h, w = styled.shape[:2]
+    effective = effective_parameters(
+        style, plugins.engines[style.engine], strength=strength, seed=seed, width=w, height=h
+    )
+    # 12. provenance inside the file (C2PA manifest, AIGC XMP label)
+    with _timed(t, "provenance", job):
+        out = plugins.provenance.embed(out, content_type, effective, content_id=job.request_id)
+    # 13. deliver
     with _timed(t, "deliver", job):
         result_image = deliver.deliver(
             out,
@@ -150,5 +161,6 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             ttl_s=limits.result_ttl_s,
             base_url=base_url,
         )
-    h, w = styled.shape[:2]
-    return Result(result_image, out, w, h, style.id, style.engine, strength, seed, t)
+    return Result(
+        result_image, out, w, h, style.id, style.engine, strength, seed, t, {"effective": effective}
+    )

@@ -19,7 +19,7 @@ def stylize(
         prompt=job.prompt,
         negative_prompt=job.negative_prompt,
         seed=seed,
-        checkpoint=job.checkpoint,
+        checkpoint=job.engine_checkpoint,
     )
     out = engine.stylize(image, request)
     if out.shape != image.shape or out.dtype != np.uint8:

@@ -93,7 +93,7 @@ async function hmac(key, msg) {
 }
 
 /** Headers of a signed POST, as `restyle.api.signing.sign_tc3_headers` and the Python SDK build them. */
-async function signTc3({ secretId, secretKey, host, body, timestamp, region }) {
+async function signTc3({ secretId, secretKey, host, body, timestamp, region, action = ACTION }) {
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10); // UTC date of the timestamp
   const canonicalHeaders = `content-type:${CONTENT_TYPE}\nhost:${host}\n`;
   const signedHeaders = "content-type;host";
@@ -107,7 +107,7 @@ async function signTc3({ secretId, secretKey, host, body, timestamp, region }) {
   const headers = {
     "Content-Type": CONTENT_TYPE,
     Host: host,
-    "X-TC-Action": ACTION,
+    "X-TC-Action": action,
     "X-TC-Version": VERSION,
     "X-TC-Region": region,
     "X-TC-Timestamp": String(timestamp),
@@ -405,6 +405,63 @@ async function showResult(result, style) {
 
 let lastSigned = null; // { headers, body, host } of the last call, for the curl snippet
 
+/** Sign and POST one more action (the async job calls); the parsed Response, or an Error thrown. */
+async function callAction(action, params) {
+  const body = JSON.stringify(params);
+  const signed = await signTc3({
+    secretId: $("secret-id").value.trim(),
+    secretKey: $("secret-key").value,
+    host: location.host,
+    body,
+    timestamp: Math.floor(Date.now() / 1000),
+    region: $("region").value.trim() || "ap-singapore",
+    action,
+  });
+  const headers = { ...signed.headers };
+  delete headers.Host;
+  const rsp = await fetch("/", {
+    method: "POST", headers, body, cache: "no-store", credentials: "omit", signal: AbortSignal.timeout(15000),
+  });
+  const reply = JSON.parse(await rsp.text()).Response;
+  $("rsp-body").textContent = `HTTP ${rsp.status} ${rsp.headers.get("Content-Type") || ""}\n${shorten({ Response: reply })}`;
+  $("request-id").textContent = reply.RequestId || "–";
+  return reply;
+}
+
+/** Async mode: the Submit reply carries a JobId; poll Query, showing queue position and progress. */
+async function pollJob(jobId) {
+  const bar = $("job-progress");
+  bar.hidden = false;
+  bar.value = 0;
+  const deadline = Date.now() + 15 * 60 * 1000;
+  try {
+    let failures = 0;
+    while (Date.now() < deadline) {
+      let q;
+      try {
+        q = await callAction("QueryImageToImageJob", { JobId: jobId });
+        failures = 0;
+      } catch (err) {
+        // a dropped connection while polling is retried: the job goes on on the server
+        if (++failures > 5) throw err;
+        await new Promise((r) => setTimeout(r, 400));
+        continue;
+      }
+      if (q.Error) return { error: q.Error, requestId: q.RequestId };
+      bar.value = q.Progress || 0;
+      if (q.JobStatusCode === "5") return { done: q };
+      if (q.JobStatusCode === "4") return { error: { Code: q.JobErrorCode, Message: q.JobErrorMsg }, requestId: q.RequestId };
+      const where = q.JobStatusCode === "1" ? `waiting, position ${q.QueuePosition} in line` : `running, ${q.Progress} %`;
+      setState("busy", `Job <code></code>: ${where}…`);
+      $("status").querySelector("code").textContent = jobId;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+    return { error: { Code: "Playground", Message: "The job did not finish within 15 minutes." }, requestId: "" };
+  } finally {
+    bar.hidden = true;
+  }
+}
+
 async function send(event) {
   event.preventDefault();
   const form = $("form");
@@ -422,6 +479,7 @@ async function send(event) {
     const host = location.host; // browsers send Host themselves; it is what gets signed
     const timestamp = Math.floor(Date.now() / 1000);
     const t0 = performance.now();
+    const asyncMode = $("async-mode").checked;
     const signed = await signTc3({
       secretId: $("secret-id").value.trim(),
       secretKey: $("secret-key").value,
@@ -429,6 +487,7 @@ async function send(event) {
       body,
       timestamp,
       region: $("region").value.trim() || "ap-singapore",
+      action: asyncMode ? "SubmitImageToImageJob" : ACTION,
     });
     const signMs = performance.now() - t0;
     lastSigned = { headers: signed.headers, body, host };
@@ -460,7 +519,27 @@ async function send(event) {
       return;
     }
     const style = selectedStyle();
-    await showResult(reply, style);
+    if (asyncMode) {
+      const job = await pollJob(reply.JobId);
+      if (job.error) {
+        $("result-size").textContent = "–";
+        $("after-empty").textContent = "no result";
+        showError(job.error.Code, job.error.Message, job.requestId);
+        return;
+      }
+      reply = { ...job.done, ResultImage: job.done.ResultImage[0] };
+      for (let tries = 1; ; tries++) {
+        try {
+          await showResult(reply, style); // a link: a dropped connection is worth another try
+          break;
+        } catch (err) {
+          if (tries >= 3) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    } else {
+      await showResult(reply, style);
+    }
     setState("ok", `Done: <strong></strong> in ${ms(clientMs)}.`);
     $("status").querySelector("strong").textContent = style ? `${style.NameEn} (${style.Id})` : "result";
   } catch (err) {

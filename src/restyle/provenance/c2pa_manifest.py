@@ -1,0 +1,210 @@
+"""C2PA manifests on results, signed with the deployment's own key (``c2pa-python``).
+
+At first start restyle creates ``<data_dir>/provenance/``: an ECDSA P-256 CA certificate and a signing
+certificate it issued (digitalSignature, emailProtection EKU, as C2PA's certificate profile asks),
+with their private keys (mode 0600). ``provenance_cert`` / ``provenance_key`` point at an operator's
+own chain (PEM, leaf first) and key instead. Readers report a self-made chain as
+``signingCredential.untrusted`` until its CA is added to their trust list; the signature and the hash
+binding still validate.
+
+The manifest: ``c2pa.actions`` with one ``c2pa.created`` action, digital source type
+``trainedAlgorithmicMedia``, the software agent (restyle and its version) and the effective
+parameters (style, engine, model, strength, seed, resolution) as action parameters. No thumbnail:
+it would add a second JPEG encode to every call.
+
+Needs ``pip install c2pa-python``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import restyle
+from restyle.provenance import BaseProvenance
+
+DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+EXTRA = "pip install c2pa-python"
+
+
+def _c2pa() -> Any:
+    try:
+        import c2pa
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        msg = f"provenance c2pa needs `{EXTRA}`"
+        raise ImportError(msg) from exc
+    return c2pa
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def create_credentials(folder: Path, *, organisation: str = "restyle") -> tuple[Path, Path]:
+    """Make a CA and a signing certificate under ``folder``; return (chain.pem, signer.key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} provenance CA"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+        ]
+    )
+    usage = dict.fromkeys(
+        (
+            "digital_signature",
+            "content_commitment",
+            "key_encipherment",
+            "data_encipherment",
+            "key_agreement",
+            "key_cert_sign",
+            "crl_sign",
+            "encipher_only",
+            "decipher_only",
+        ),
+        False,
+    )
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(**{**usage, "key_cert_sign": True, "crl_sign": True}), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} result signer"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
+                ]
+            )
+        )
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(**{**usage, "digital_signature": True}), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    pkcs8 = serialization.PrivateFormat.PKCS8
+    plain = serialization.NoEncryption()
+    chain = folder / "chain.pem"
+    signer_key = folder / "signer.key"
+    _write_private(folder / "ca.key", ca_key.private_bytes(pem, pkcs8, plain))
+    (folder / "ca.pem").write_bytes(ca.public_bytes(pem))
+    _write_private(signer_key, key.private_bytes(pem, pkcs8, plain))
+    tmp = folder / ".chain.pem.tmp"
+    tmp.write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    os.replace(tmp, chain)  # written last: its presence means the set is complete
+    return chain, signer_key
+
+
+class Writer(BaseProvenance):
+    """Signs a C2PA manifest into each JPEG/PNG result."""
+
+    name = "c2pa"
+
+    def __init__(self, chain_pem: bytes, key_pem: bytes, *, generator: str = "restyle") -> None:
+        c2pa = _c2pa()
+        self._c2pa = c2pa
+        self.generator = generator
+        self._info = c2pa.C2paSignerInfo(b"es256", chain_pem, key_pem, None)
+        self._context = c2pa.Context(
+            settings=c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}})
+        )
+        self._local = threading.local()  # one Signer per worker thread
+        self._signer()  # fail at startup on a bad key or chain
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Writer:
+        if settings.provenance_cert and settings.provenance_key:
+            chain, key = Path(settings.provenance_cert), Path(settings.provenance_key)
+        else:
+            folder = Path(settings.data_dir) / "provenance"
+            chain, key = folder / "chain.pem", folder / "signer.key"
+            if not chain.exists() or not key.exists():
+                chain, key = create_credentials(folder, organisation=settings.provenance_producer)
+        return cls(chain.read_bytes(), key.read_bytes(), generator=settings.provenance_producer)
+
+    def _signer(self) -> Any:
+        signer = getattr(self._local, "signer", None)
+        if signer is None:
+            signer = self._c2pa.Signer.from_info(self._info)
+            self._local.signer = signer
+        return signer
+
+    def manifest(self, facts: dict[str, Any], content_id: str) -> dict[str, Any]:
+        agent = {"name": self.generator, "version": restyle.__version__}
+        return {
+            "claim_generator_info": [agent],
+            "title": f"{content_id}",
+            "assertions": [
+                {
+                    "label": "c2pa.actions",
+                    "data": {
+                        "actions": [
+                            {
+                                "action": "c2pa.created",
+                                "digitalSourceType": DIGITAL_SOURCE_TYPE,
+                                "softwareAgent": agent,
+                                "parameters": {"content_id": content_id, **facts},
+                            }
+                        ]
+                    },
+                }
+            ],
+        }
+
+    def embed(self, data: bytes, content_type: str, facts: dict[str, Any], *, content_id: str) -> bytes:
+        builder = self._c2pa.Builder(json.dumps(self.manifest(facts, content_id)), context=self._context)
+        out = io.BytesIO()
+        try:
+            builder.sign(self._signer(), content_type, io.BytesIO(data), out)
+        finally:
+            builder.close()
+        return out.getvalue()
+
+
+def read(data: bytes, content_type: str) -> dict[str, Any] | None:
+    """The manifest store as c2pa's Reader reports it (with ``validation_state``), or None."""
+    c2pa = _c2pa()
+    try:
+        reader = c2pa.Reader(content_type, io.BytesIO(data))
+    except c2pa.C2paError:
+        return None
+    try:
+        store: dict[str, Any] = json.loads(reader.json())
+        store["validation_state"] = reader.get_validation_state()
+    finally:
+        reader.close()
+    return store

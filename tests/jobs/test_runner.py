@@ -1,0 +1,71 @@
+"""Runner upkeep and progress, on a real SQLite queue and local result storage."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from restyle.jobs import DONE, Finish, JobRecord
+from restyle.jobs.runner import STEP_START, ResultStore, Runner, TrackedJob
+from restyle.jobs.sqlite import Queue
+from restyle.pipeline.job import ImageRef
+from restyle.storages import LinkSigner
+from restyle.storages.local import Storage
+
+pytestmark = pytest.mark.restyle_only
+
+
+def test_expired_results_are_swept(tmp_path: Path) -> None:
+    queue = Queue(tmp_path / "jobs.db")
+    signer = LinkSigner(b"k" * 32)
+    results = ResultStore(Storage(tmp_path / "job-results", signer), signer)
+    runner = Runner(
+        service=None,
+        queue=queue,
+        results=results,
+        workers=0,
+        lease_s=5,
+        max_attempts=3,
+        poll_s=0.1,
+        keep_s=86400,
+    )
+    keys = {}
+    for name, ttl in (("old", -1.0), ("young", 3600.0)):
+        rec = JobRecord(job_id=name, account_id="a", secret_id="s", params={})
+        queue.submit(rec, max_waiting=10)
+        assert queue.claim("a", node=runner.node, lease_s=5) is not None
+        key = f"{name}-result-key-0123456789.jpg"
+        results.storage.put(key, b"jpeg", "image/jpeg")
+        queue.finish(
+            name, node=runner.node, outcome=Finish(DONE, result_key=key, result_expires_at=time.time() + ttl)
+        )
+        keys[name] = key
+    runner._upkeep_once()
+    assert results.storage.get(keys["old"]) is None and results.storage.get(keys["young"]) == b"jpeg"
+    old = queue.get("old")
+    assert old is not None and old.result_key is None and old.state == DONE
+    url = results.url(keys["young"], expires_at=time.time() + 60, base_url="http://h")
+    expires, sig = url.split("Expires=")[1].split("&Signature=")
+    assert results.valid(keys["young"], expires, sig)
+    assert not results.valid(keys["old"], expires, sig)  # a link names its key
+    assert not results.valid(keys["young"], str(int(time.time()) - 1), sig)
+    queue.close()
+
+
+def test_progress_follows_steps_and_engine_ticks() -> None:
+    job = TrackedJob(request_id="r", source=ImageRef(base64="x"), engine_ticks_expected=10)
+    seen = []
+    for step in STEP_START:
+        job.enter_step(step)
+        if step == "stylize":
+            for _ in range(10):
+                job.engine_checkpoint()
+                seen.append(job.progress)
+        seen.append(job.progress)
+    assert seen == sorted(seen) and seen[0] == 0 and 80 <= max(seen) < 100
+    job.stop("cancel")
+    with pytest.raises(Exception, match="budget"):
+        job.checkpoint()
+    assert job.cancel_reason == "cancel"
