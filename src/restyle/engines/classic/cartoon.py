@@ -1,13 +1,30 @@
-"""Cel, anime and cartoon recipes: 201 anime, 123 fresh anime, 107 cartoon, 210 2.5D, 116 3D, 124 picture book."""
+"""Cel, anime and cartoon recipes: 201 anime, 123 fresh anime, 107 cartoon, 210 2.5D, 116 3D, 124 picture book.
+
+All of them start from one flow-based abstraction (``_Toon``): a reduced copy smoothed by bilateral passes
+and along its edge tangent flow (``flow.along``), the flow itself, and the flow-based XDoG ink field of
+``lines``. Each recipe then shades, colours and inks it its own way. Faces found by the shipped detector
+get smooth skin, a soft blush and their eye and mouth lines kept (``face``); outdoor photos get a painted
+sky with cel-shaded clouds where their sky was (``sky``).
+
+Strength drives the rendering (``native_strength``): abstraction, tone quantisation, palette, line weight
+and the painted sky all grow with it, so every strength is a picture in the style and a smaller one keeps
+more of the source.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, param, recipe
-from restyle.engines.classic.textures import _noise, _paper, _texture
+from restyle.engines.classic import lines as ln
+from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
+from restyle.engines.classic.face import FaceMaps, face_maps
+from restyle.engines.classic.flow import Flow, along_straight, structure_flow
+from restyle.engines.classic.sky import painted_sky, sky_mask
+from restyle.engines.classic.textures import _paper, _texture
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
@@ -15,13 +32,9 @@ from restyle.engines.classic.toolkit import (
     _blur,
     _clean,
     _clip,
-    _curve,
-    _dog_lines,
-    _edge_preserving,
     _f,
     _fit,
     _gray,
-    _hsv,
     _lum,
     _mix,
     _palette,
@@ -36,123 +49,327 @@ from restyle.engines.classic.toolkit import (
     _unit,
 )
 
+#: everything but the final ink threshold runs on a copy with this long side
+WORK_SIDE = 576
 
-def _cel(image: U8, req: StyleRequest, *, colors: int, sat: float, value: U8) -> tuple[U8, U8]:
-    """Smoothed, toned image at full size and its flat-colour (k-means palette) version."""
-    small = _bilateral(_fit(image, 384), 3, 7, 40.0, 6.0)
-    small = _hsv(small, sat=sat, value=value)
+
+@dataclass
+class _Toon:
+    """The shared abstraction of one image at the working size; ``finish`` brings it to the output size."""
+
+    shape: tuple[int, ...]  # output (height, width, 3)
+    image: U8  # the input at the working size
+    smooth: F32  # abstracted colour, 0..1 RGB
+    field: F32  # flow-based DoG field (ink where it is high)
+    flow: Flow  # edge tangent flow
+    faces: FaceMaps | None
+    u: float  # feature size at the working size (1.0 at 640 px)
+
+
+def _toon(
+    image: U8, req: StyleRequest, *, abstraction: float, line_sigma: float, texture_floor: float
+) -> _Toon:
+    """Abstract ``image``: ``abstraction`` 0..1 sets how much bilateral and flow smoothing it gets."""
+    work = _fit(image, WORK_SIDE)
+    u = max(work.shape[:2]) / 640.0
+    light = _bilateral(work, 1, 5, 20.0, 3.0 * u)
+    heavy = _bilateral(light, 2, 7, 36.0, 5.0 * u)
     req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
-    flat = _quantize(smooth, _palette(small, colors, req.seed))
-    return smooth, flat
+    g_light = _a(_gray(light)) * np.float32(1.0 / 255.0)
+    flow = structure_flow(g_light, 2.5 * u)
+    heavy_f = along_straight(_f(heavy), flow, length=8.0 * u, steps=3)
+    smooth = _mix(_f(light), heavy_f, float(np.clip(abstraction, 0.0, 1.0)))
+    req.checkpoint()
+    field = ln.dog_field(g_light, flow, line_sigma * u)
+    field = along_straight(field, flow, length=6.0 * u, steps=2)
+    field = _a(field * ln.texture_weight(flow, floor=texture_floor))
+    field = ln.drop_specks(field, level=0.012, min_area=14.0 * u * u)
+    faces = face_maps(image, work.shape)
+    return _Toon(
+        shape=image.shape, image=work, smooth=_clip(smooth), field=field, flow=flow, faces=faces, u=u
+    )
 
 
-@recipe("anime")
+def _finish(t: _Toon, colour: F32, ink: F32, ink_colour: Colour | F32) -> U8:
+    """Upsample the colour to the output size and lay the ink (thresholded at that size) over it."""
+    up = _a(_to(colour, t.shape, cv2.INTER_CUBIC))
+    if isinstance(ink_colour, tuple):
+        return _u8(_mix(up, ink_colour, ink))
+    return _u8(_mix(up, _a(_to(ink_colour, t.shape, cv2.INTER_CUBIC)), ink))
+
+
+def _soft_levels(x: F32, n: float, sharp: float) -> F32:
+    """Soft quantisation of 0..1 ``x`` into ``n`` levels (Winnemöller et al. 2006): flat bands joined by
+    tanh ramps whose steepness is ``sharp`` (small: close to the input, large: hard steps)."""
+    step = np.float32(1.0 / n)
+    q = np.floor(x / step + np.float32(0.5)) * step
+    ramp = np.tanh((x - q) * np.float32(sharp) / step) / np.float32(np.tanh(sharp * 0.5) + 1e-6)
+    return _a(q + step * np.float32(0.5) * ramp)
+
+
+def _sat(f: F32, amount: float) -> F32:
+    """Scale chroma around the luminance by ``amount``."""
+    lum = _lum(f)
+    return _clip(_mix(cv2.merge([lum, lum, lum]), f, amount))
+
+
+def _skin(t: _Toon, f: F32, *, smooth: float, blush: Colour, blush_amount: float) -> F32:
+    """Smooth, clean skin and a soft blush where faces were found."""
+    if t.faces is None:
+        return f
+    soft = _a(_blur(f, 4.0 * t.u))
+    f = _mix(f, soft, _a(t.faces.skin * (1.0 - t.faces.features) * np.float32(smooth)))
+    return _mix(f, blush, _a(t.faces.blush * np.float32(blush_amount)))
+
+
+def _face_field(t: _Toon, field: F32, *, keep: float) -> F32:
+    """Clear texture lines off the skin, keep (and darken) eyes, brows and mouth."""
+    if t.faces is None:
+        return field
+    clear = _a(t.faces.skin * (1.0 - t.faces.features) * np.float32(keep))
+    return _a(field * (1.0 - clear) * (1.0 + 0.6 * t.faces.features))
+
+
+def _with_sky(
+    t: _Toon,
+    f: F32,
+    req: StyleRequest,
+    *,
+    amount: float,
+    top: Colour,
+    horizon: Colour,
+    cloud: Colour,
+    cloud_shade: Colour,
+    clouds: float,
+) -> tuple[F32, F32 | None]:
+    """Paint the sky of an outdoor photo; returns the image and the sky mask (None: no sky). Portraits
+    (a face taller than an eighth of the picture) keep their background."""
+    if t.faces is not None and t.faces.largest > 0.125 * t.image.shape[0]:
+        return f, None
+    mask = sky_mask(t.image, f.shape, t.image)
+    if mask is None:
+        return f, None
+    req.checkpoint()
+    sky = painted_sky(
+        mask, req.seed, top=top, horizon=horizon, cloud=cloud, cloud_shade=cloud_shade, clouds=clouds
+    )
+    return _mix(f, sky, _a(mask * np.float32(amount))), mask
+
+
+def _cool_warm(f: F32, *, shadow: Colour, light: Colour, lo: float, hi: float) -> F32:
+    """Anime grade: shadows pulled towards a cool colour, highlights towards a warm one."""
+    lum = _lum(f)
+    f = _mix(f, _tint(f, shadow), _clip((np.float32(lo) - lum) * np.float32(1.0 / max(lo, 1e-3))))
+    return _mix(f, _tint(f, light), _clip((lum - np.float32(hi)) * np.float32(1.0 / max(1.0 - hi, 1e-3))))
+
+
+def _flatten(f: F32, req: StyleRequest, *, colors: int, amount: float) -> F32:
+    """Pull colours towards a k-means palette of the image (flat regions), by ``amount``."""
+    u8 = _u8(f)
+    flat = _quantize(u8, _palette(u8, colors, req.seed))
+    flat = np.asarray(cv2.medianBlur(flat, 3), dtype=np.uint8)
+    return _mix(f, _f(flat), amount)
+
+
+def _cel_tone(f: F32, *, levels: float, sharp: float, amount: float) -> F32:
+    """Soft luminance quantisation into cel tones; chroma is kept, so each region gets its own tones."""
+    lum = _lum(f)
+    q = _soft_levels(lum, levels, sharp)
+    ratio = np.float32(1.0) + (q - lum) * np.float32(amount) / (lum + np.float32(0.04))
+    return _clip(_times(f, _a(ratio)))
+
+
+# --- recipes ---------------------------------------------------------------------------------------------
+
+
+@recipe("anime", native_strength=True)
 def anime(image: U8, req: StyleRequest) -> U8:
-    """Japanese anime: flat cel colours on a smoothed, vivid copy with thin dark ink lines. Params: colors, line."""
-    u = _unit(image)
-    value = _curve([(0, 0.0), (0.25, 0.33), (0.5, 0.6), (1, 1)])
-    smooth, flat = _cel(image, req, colors=int(param(req, "colors", 14)), sat=1.45, value=value)
+    """Japanese anime: flow-smoothed flats in cel tones, saturated colour with cool shadows and warm light,
+    thin dark flow-based ink lines, a painted sky with cel clouds, bloom. Params: levels, line."""
+    t = _toon(image, req, abstraction=level(req, 0.45, 1.0), line_sigma=1.3, texture_floor=0.15)
+    f = _sat(t.smooth, level(req, 1.15, 1.5))
+    f = _cel_tone(
+        f, levels=param(req, "levels", 4.0), sharp=level(req, 1.5, 5.0), amount=level(req, 0.5, 1.0)
+    )
+    f = _cool_warm(f, shadow=(0.78, 0.84, 1.12), light=(1.06, 1.01, 0.9), lo=0.45, hi=0.65)
+    f = _flatten(f, req, colors=int(param(req, "colors", 18)), amount=level(req, 0.35, 0.85))
+    f = _skin(t, f, smooth=level(req, 0.5, 0.9), blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
     req.checkpoint()
-    flat = _clean(flat, 1.2 * u)
-    lines = _dog_lines(_f(_gray(smooth)), 0.9 * u, threshold=0.008, gain=param(req, "line", 40.0))
-    return _u8(_mix((0.14, 0.1, 0.18), _f(flat), lines))
+    f, _ = _with_sky(
+        t,
+        f,
+        req,
+        amount=level(req, 0.55, 1.0),
+        top=(0.12, 0.36, 0.86),
+        horizon=(0.62, 0.84, 0.98),
+        cloud=(1.0, 0.99, 0.97),
+        cloud_shade=(0.72, 0.77, 0.93),
+        clouds=0.55,
+    )
+    f = _bloom(f, threshold=0.78, sigma=12 * t.u, amount=level(req, 0.2, 0.45))
+    field = _face_field(t, t.field, keep=level(req, 0.6, 0.95))
+    phi = level(req, 40.0, 90.0) * param(req, "line", 1.0)
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.006), phi=phi)
+    return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.12, 0.08, 0.16))
 
 
-@recipe("anime_fresh")
+@recipe("anime_fresh", native_strength=True)
 def anime_fresh(image: U8, req: StyleRequest) -> U8:
-    """Fresh anime: high-key pastel flats, cool blue shadows, soft bloom, thin colour-tinted lines. Params: colors."""
-    u = _unit(image)
-    value = _curve([(0, 0.28), (0.5, 0.78), (1, 1)])
-    smooth, flat = _cel(image, req, colors=int(param(req, "colors", 16)), sat=1.05, value=value)
+    """Fresh anime: airy high-key pastels in soft cel tones, cool blue shadows, warm glow and strong bloom,
+    thin lines tinted by the colour under them, a pale painted sky. Params: levels, colors."""
+    t = _toon(image, req, abstraction=level(req, 0.45, 1.0), line_sigma=1.1, texture_floor=0.1)
+    f = _sat(t.smooth, level(req, 1.0, 1.15))
+    f = _cel_tone(
+        f, levels=param(req, "levels", 3.0), sharp=level(req, 1.0, 3.0), amount=level(req, 0.4, 0.8)
+    )
+    f = _flatten(f, req, colors=int(param(req, "colors", 16)), amount=level(req, 0.3, 0.7))
+    key = level(req, 0.12, 0.32)  # high key: lift everything towards white
+    f = _mix(f, (1.0, 1.0, 1.0), _a(np.float32(key) * (1.0 - _lum(f) * 0.6)))
+    f = _cool_warm(f, shadow=(0.84, 0.94, 1.14), light=(1.04, 1.02, 0.94), lo=0.6, hi=0.72)
+    f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
     req.checkpoint()
-    f = _f(np.asarray(_blur(flat, 0.8 * u), dtype=np.uint8))
-    shadow = _clip(1.0 - _lum(f) * 1.4)
-    f = _mix(f, _tint(f, (0.85, 0.95, 1.12)), shadow)
-    f = _bloom(f, threshold=0.7, sigma=12 * u, amount=0.6)
-    lines = _dog_lines(_f(_gray(smooth)), 0.8 * u, threshold=0.015, gain=22.0)
-    return _u8(_mix(_tint(f, (0.45, 0.5, 0.6)), f, lines))
+    f, _ = _with_sky(
+        t,
+        f,
+        req,
+        amount=level(req, 0.5, 1.0),
+        top=(0.42, 0.68, 0.96),
+        horizon=(0.86, 0.94, 0.99),
+        cloud=(1.0, 1.0, 1.0),
+        cloud_shade=(0.82, 0.87, 0.97),
+        clouds=0.45,
+    )
+    f = _bloom(f, threshold=0.62, sigma=16 * t.u, amount=level(req, 0.35, 0.7))
+    field = _face_field(t, t.field, keep=level(req, 0.7, 1.0))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.024, 0.009), phi=level(req, 30.0, 60.0))
+    tinted = _tint(f, (0.42, 0.45, 0.58))
+    return _finish(t, f, _a(ink * np.float32(level(req, 0.6, 0.9))), tinted)
 
 
-@recipe("cartoon")
+@recipe("cartoon", native_strength=True)
 def cartoon(image: U8, req: StyleRequest) -> U8:
-    """Cartoon illustration: few saturated flat colours and bold black outlines. Params: colors."""
-    u = _unit(image)
-    small = _bilateral(_fit(image, 320), 4, 9, 50.0, 7.0)
-    small = _hsv(small, sat=1.7, value=_curve([(0, 0.05), (0.5, 0.6), (1, 1)]))
+    """Cartoon illustration: a few saturated flat colours (k-means palette of the abstraction, painted sky
+    included), bold black flow-based outlines that thicken with strength. Params: colors."""
+    t = _toon(image, req, abstraction=level(req, 0.6, 1.0), line_sigma=1.6, texture_floor=0.05)
+    f = _sat(t.smooth, level(req, 1.3, 1.75))
+    f = _clip(_a((f - np.float32(0.5)) * np.float32(level(req, 1.05, 1.2)) + np.float32(0.5)))
+    f, _ = _with_sky(
+        t,
+        f,
+        req,
+        amount=level(req, 0.6, 1.0),
+        top=(0.1, 0.5, 0.95),
+        horizon=(0.55, 0.85, 1.0),
+        cloud=(1.0, 1.0, 1.0),
+        cloud_shade=(0.75, 0.85, 1.0),
+        clouds=0.5,
+    )
     req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
-    flat = _quantize(smooth, _palette(small, int(param(req, "colors", 8)), req.seed))
-    flat = _clean(flat, 2.0 * u)
-    req.checkpoint()
-    lines = _dog_lines(_f(_gray(smooth)), 1.4 * u, threshold=0.008, gain=40.0)
-    lines = _a(cv2.erode(lines, np.ones((3, 3), np.uint8), iterations=max(1, round(u))))
-    lines = _a(_blur(lines, 0.6 * u))
-    return _u8(_times(_f(flat), lines))
+    u8 = _u8(f)
+    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 8)), req.seed)), 1.5 * t.u))
+    f = _mix(f, flat, level(req, 0.55, 1.0))
+    # bold lines: the ink field widened by a max filter whose size grows with strength
+    r = max(1, round(level(req, 1.0, 2.0) * t.u))
+    field = _a(cv2.dilate(t.field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))))
+    field = _face_field(t, field, keep=level(req, 0.5, 0.9))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.022, 0.008), phi=level(req, 50.0, 100.0))
+    return _finish(t, f, ink, (0.04, 0.03, 0.05))
 
 
-@recipe("anime25d")
+@recipe("anime25d", native_strength=True)
 def anime25d(image: U8, req: StyleRequest) -> U8:
-    """2.5D animation: airbrushed forms with soft-stepped shading, vivid grade, glow and soft outlines."""
-    u = _unit(image)
-    small = _edge_preserving(_fit(image, 256), 60.0, 0.45)
-    small = _bilateral(small, 2, 9, 40.0, 5.0)
-    # soft cel: value is pulled towards four bands with smooth steps between them
-    x = np.linspace(0.0, 1.0, 256) * 4.0
-    frac = x - np.floor(x)
-    stepped = (np.floor(x) + frac * frac * (3 - 2 * frac)) / 4.0
-    tone = np.linspace(0.0, 1.0, 256) * 0.45 + stepped * 0.55
-    small = _hsv(small, sat=1.4, value=np.asarray(np.clip(tone**0.85 * 255 + 0.5, 0, 255), dtype=np.uint8))
+    """2.5D anime (game CG): airbrushed volumes with soft-stepped shading and a relief-lit gloss, violet
+    shadows and a golden key light, soft violet outlines, a dusk painted sky, strong glow."""
+    t = _toon(image, req, abstraction=level(req, 0.55, 1.0), line_sigma=1.2, texture_floor=0.2)
+    f = _sat(t.smooth, level(req, 1.15, 1.45))
+    f = _cel_tone(f, levels=4.0, sharp=level(req, 0.8, 1.8), amount=level(req, 0.4, 0.8))
+    # volume: relief of the smoothed luminance, lit from the upper left, with a glossy highlight
+    height = _a(_blur(_lum(f), 5 * t.u))
+    depth = 30 * t.u * level(req, 0.4, 1.0)
+    shade = _relief(height, depth=depth)
+    spec = _specular(height, depth=depth, power=24.0) * _clip(_lum(f) * 1.4 - 0.25)
+    f = _plus(
+        _times(f, _a(0.8 + 0.2 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.15, 0.35)))
+    )
+    f = _cool_warm(_clip(f), shadow=(0.7, 0.74, 1.2), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
+    f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
     req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
-    f = _bloom(_f(smooth), threshold=0.6, sigma=10 * u, amount=0.55)
-    lum = _lum(f)
-    f = _mix(f, _tint(f, (0.62, 0.74, 1.25)), _a(np.clip(1.0 - lum * 1.3, 0.0, 1.0)))  # violet-blue shade
-    f = _mix(f, _tint(f, (1.1, 1.02, 0.88)), _a(lum * lum))  # warm key light
-    lines = _a(_blur(_dog_lines(_f(_gray(smooth)), 1.1 * u, threshold=0.006, gain=30.0), 0.4 * u))
-    return _u8(_mix((0.12, 0.06, 0.2), f, lines))
+    f, _ = _with_sky(
+        t,
+        f,
+        req,
+        amount=level(req, 0.55, 1.0),
+        top=(0.16, 0.26, 0.66),
+        horizon=(1.0, 0.8, 0.66),
+        cloud=(1.0, 0.93, 0.86),
+        cloud_shade=(0.62, 0.56, 0.78),
+        clouds=0.5,
+    )
+    f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
+    field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.5 * t.u))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.024, 0.009), phi=level(req, 25.0, 50.0))
+    return _finish(t, f, _a(ink * np.float32(level(req, 0.5, 0.8))), (0.2, 0.08, 0.26))
 
 
-@recipe("cartoon3d")
+@recipe("cartoon3d", native_strength=True)
 def cartoon3d(image: U8, req: StyleRequest) -> U8:
-    """3D cartoon render: plastic-smooth forms, soft key light, broad glossy highlights, no outlines."""
-    u = _unit(image)
-    small = _edge_preserving(_fit(image, 224), 80.0, 0.5)
-    small = _bilateral(small, 2, 9, 50.0, 5.0)
-    small = _hsv(small, sat=1.45, value=_curve([(0, 0.06), (0.5, 0.62), (1, 1)]))
-    req.checkpoint()
-    smooth = np.asarray(_to(small, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
-    f = _f(smooth)
+    """3D cartoon render (toon-shaded CG): smooth plastic forms lit from a relief estimate (smoothed
+    luminance at two scales), wrap-lit key light, ambient occlusion, glossy Blinn highlights, rim light,
+    saturated plastic colours, no outlines."""
+    t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
+    k = level(req, 0.35, 1.0)
+    base = _a(_blur(t.smooth, level(req, 0.5, 2.0) * t.u))
+    f = _sat(base, level(req, 1.2, 1.55))
+    f = _flatten(f, req, colors=20, amount=level(req, 0.2, 0.5))
+    f = _a(_blur(f, 1.2 * t.u))
     lum = _lum(f)
-    f = _clip(f + (f - _a(_blur(f, 16 * u))) * np.float32(0.5))  # volume: large-radius local contrast
-    height = _a(_blur(lum, 8 * u))
-    shade = _relief(height, depth=40 * u)
-    spec = _specular(height, depth=40 * u, power=30.0) * _clip(lum * 1.5 - 0.3)
-    f = _plus(_times(f, 0.75 + 0.25 * _clip(shade, 0.0, 1.5)), 0.45 * spec)
-    f = _bloom(_clip(f), threshold=0.7, sigma=10 * u, amount=0.45)
-    return _u8(_tint(f, (1.04, 1.0, 0.95)))
-
-
-@recipe("picture_book")
-def picture_book(image: U8, req: StyleRequest) -> U8:
-    """Lianhuanhua picture book: pen-and-ink lines, cross-hatched shadows, faint colour on aged paper."""
-    u = _unit(image)
-    h, w = image.shape[:2]
-    smooth = np.asarray(_to(_bilateral(_fit(image, 384), 2, 9, 40.0, 6.0), image.shape), dtype=np.uint8)
-    g = _f(_gray(smooth))
+    height = _a(_blur(lum, 9 * t.u) * np.float32(0.7) + _blur(lum, 3 * t.u) * np.float32(0.3))
+    depth = 60 * t.u * k
+    shade = _relief(height, depth=depth, elevation=50.0)
+    wrap = _clip((shade + np.float32(0.35)) / np.float32(1.35))
+    ao = _clip(np.float32(1.0) - (_a(_blur(height, 20 * t.u)) - height) * np.float32(2.5 * k))
+    f = _times(f, _a((0.55 + 0.5 * wrap) * ao))
+    spec = _specular(height, depth=depth, power=40.0) * _clip(lum * 1.6 - 0.2)
+    rim = _clip(np.float32(1.0) - shade) * _clip(lum * 2.0 - 0.3)
+    f = _plus(f, _a(spec * np.float32(0.55 * k) + rim * np.float32(0.08 * k)))
+    if t.faces is not None:  # eyes and mouth keep their detail, skin goes smooth
+        f = _mix(f, _tint(t.smooth, (1.05, 1.0, 0.97)), _a(t.faces.features * 0.6))
     req.checkpoint()
+    f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
+    return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
+
+
+@recipe("picture_book", native_strength=True)
+def picture_book(image: U8, req: StyleRequest) -> U8:
+    """Lianhuanhua picture book: flow-based pen lines, hatching that follows the forms (line integral of
+    noise along and across the flow) in the shadows, a faint colour wash on aged paper."""
+    h, w = image.shape[:2]
+    t = _toon(image, req, abstraction=level(req, 0.5, 1.0), line_sigma=1.1, texture_floor=0.2)
+    g = _lum(t.smooth)
+    req.checkpoint()
+    fh, fw = t.field.shape[:2]
 
     def make(rng: np.random.Generator) -> list[F32]:
-        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / (5.0 * u * 1.414))
-        jitter = _noise(rng, h, w, 30 * u) * np.float32(0.6)
-        return [_a(np.sin((x + y) * k + jitter) > 0.44), _a(np.sin((x - y) * k + jitter) > 0.44)]
+        return [_a(rng.standard_normal((fh, fw), dtype=np.float32)) for _ in range(2)]
 
-    right, left = _texture(f"hatch{u:.2f}", h, w, req.seed, make)
-    ink = np.maximum(np.clip((0.55 - g) * 6.0, 0, 1) * right, np.clip((0.33 - g) * 6.0, 0, 1) * left)
-    ink = np.maximum(ink, np.clip((0.12 - g) * 8.0, 0, 1))
-    ink = np.maximum(ink, 1.0 - _dog_lines(g, 1.0 * u, threshold=0.008, gain=45.0))
-    ink = _a(_blur(_a(ink), 0.5 * u))
-    wash = _f(_hsv(smooth, sat=0.35, value=_curve([(0, 0.55), (1, 1)])))
-    page = _tint(_times(_mix(wash, (1.0, 1.0, 1.0), 0.4), _paper(h, w, req.seed, u)), (0.93, 0.87, 0.72))
-    return _u8(_mix(page, (0.13, 0.1, 0.08), ink))
+    n1, n2 = _texture("pb-noise", fh, fw, req.seed, make)
+    strokes = along_straight(_a(_blur(n1, 0.6 * t.u)), t.flow, length=12.0 * t.u, steps=4)
+    across = Flow(tx=t.flow.gx, ty=t.flow.gy, anisotropy=t.flow.anisotropy, strength=t.flow.strength)
+    cross = along_straight(_a(_blur(n2, 0.6 * t.u)), across, length=12.0 * t.u, steps=4)
+    dark = level(req, 0.42, 0.58)
+    hatch1 = _clip((np.float32(dark) - g) * np.float32(5.0)) * _clip(
+        strokes * np.float32(5.0) + np.float32(0.1)
+    )
+    hatch2 = _clip((np.float32(dark - 0.2) - g) * np.float32(5.0)) * _clip(
+        cross * np.float32(5.0) + np.float32(0.1)
+    )
+    tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.12) - g) * np.float32(8.0)))
+    field = _face_field(t, t.field, keep=0.8)
+    lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
+    tone_up = _a(_to(_a(tone * np.float32(level(req, 0.4, 1.0))), t.shape, cv2.INTER_LINEAR))
+    ink = _a(np.maximum(tone_up, lines))
+    wash = _sat(t.smooth, level(req, 0.6, 0.35))
+    wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.2, 0.45))
+    wash = _a(_to(wash, t.shape, cv2.INTER_LINEAR))
+    page = _tint(_times(wash, _paper(h, w, req.seed, _unit(image))), (0.95, 0.89, 0.74))
+    return _u8(_mix(page, (0.13, 0.1, 0.08), _clip(ink)))
