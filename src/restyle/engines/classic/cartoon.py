@@ -24,7 +24,7 @@ from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
 from restyle.engines.classic.face import FaceMaps, face_maps
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
-from restyle.engines.classic.textures import _paper, _texture
+from restyle.engines.classic.textures import _noise, _paper, _texture
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
@@ -32,6 +32,8 @@ from restyle.engines.classic.toolkit import (
     _blur,
     _clean,
     _clip,
+    _domes,
+    _edge_preserving,
     _f,
     _fit,
     _gray,
@@ -222,8 +224,8 @@ def anime_fresh(image: U8, req: StyleRequest) -> U8:
     f = _cel_tone(
         f, levels=param(req, "levels", 3.0), sharp=level(req, 1.0, 3.0), amount=level(req, 0.4, 0.8)
     )
-    f = _flatten(f, req, colors=int(param(req, "colors", 16)), amount=level(req, 0.3, 0.7))
-    key = level(req, 0.12, 0.32)  # high key: lift everything towards white
+    f = _flatten(f, req, colors=int(param(req, "colors", 16)), amount=level(req, 0.45, 0.9))
+    key = level(req, 0.08, 0.22)  # high key: lift everything towards white
     f = _mix(f, (1.0, 1.0, 1.0), _a(np.float32(key) * (1.0 - _lum(f) * 0.6)))
     f = _cool_warm(f, shadow=(0.84, 0.94, 1.14), light=(1.04, 1.02, 0.94), lo=0.6, hi=0.72)
     f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
@@ -241,9 +243,9 @@ def anime_fresh(image: U8, req: StyleRequest) -> U8:
     )
     f = _bloom(f, threshold=0.62, sigma=16 * t.u, amount=level(req, 0.35, 0.7))
     field = _face_field(t, t.field, keep=level(req, 0.7, 1.0))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.024, 0.009), phi=level(req, 30.0, 60.0))
-    tinted = _tint(f, (0.42, 0.45, 0.58))
-    return _finish(t, f, _a(ink * np.float32(level(req, 0.6, 0.9))), tinted)
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
+    tinted = _tint(f, (0.22, 0.24, 0.36))
+    return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), tinted)
 
 
 @recipe("cartoon", native_strength=True)
@@ -278,11 +280,16 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
 
 @recipe("anime25d", native_strength=True)
 def anime25d(image: U8, req: StyleRequest) -> U8:
-    """2.5D anime (game CG): airbrushed volumes with soft-stepped shading and a relief-lit gloss, violet
-    shadows and a golden key light, soft violet outlines, a dusk painted sky, strong glow."""
+    """2.5D anime (game CG): airbrushed volumes (edge-preserving smoothing, soft-edged palette regions,
+    soft-stepped shading and a relief-lit gloss), violet shadows and a golden key light, soft violet
+    outlines, a dusk painted sky, strong glow."""
     t = _toon(image, req, abstraction=level(req, 0.55, 1.0), line_sigma=1.2, texture_floor=0.2)
-    f = _sat(t.smooth, level(req, 1.15, 1.45))
-    f = _cel_tone(f, levels=4.0, sharp=level(req, 0.8, 1.8), amount=level(req, 0.4, 0.8))
+    air = _f(_edge_preserving(_u8(t.smooth), 30.0 * t.u, 0.35))
+    f = _mix(t.smooth, air, level(req, 0.4, 1.0))
+    f = _sat(f, level(req, 1.15, 1.45))
+    f = _flatten(f, req, colors=int(param(req, "colors", 24)), amount=level(req, 0.2, 0.55))
+    f = _a(_blur(f, level(req, 0.5, 1.0) * t.u))  # soft region edges: airbrush, not cel
+    f = _cel_tone(f, levels=4.0, sharp=level(req, 0.8, 1.8), amount=level(req, 0.3, 0.6))
     # volume: relief of the smoothed luminance, lit from the upper left, with a glossy highlight
     height = _a(_blur(_lum(f), 5 * t.u))
     depth = 30 * t.u * level(req, 0.4, 1.0)
@@ -292,7 +299,7 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
         _times(f, _a(0.8 + 0.2 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.15, 0.35)))
     )
     f = _cool_warm(_clip(f), shadow=(0.7, 0.74, 1.2), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
-    f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
+    f = _skin(t, f, smooth=level(req, 0.4, 0.7), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -307,36 +314,58 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.5 * t.u))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.024, 0.009), phi=level(req, 25.0, 50.0))
-    return _finish(t, f, _a(ink * np.float32(level(req, 0.5, 0.8))), (0.2, 0.08, 0.26))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.022, 0.008), phi=level(req, 30.0, 60.0))
+    return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
 
 
 @recipe("cartoon3d", native_strength=True)
 def cartoon3d(image: U8, req: StyleRequest) -> U8:
-    """3D cartoon render (toon-shaded CG): smooth plastic forms lit from a relief estimate (smoothed
-    luminance at two scales), wrap-lit key light, ambient occlusion, glossy Blinn highlights, rim light,
-    saturated plastic colours, no outlines."""
+    """3D cartoon render (toon-shaded CG): the picture as smooth plastic forms. Colours are flattened into
+    palette regions, each region is inflated into a pillow (distance to its border) on top of the smoothed
+    luminance, and the height is lit: wrap-lit key light, ambient occlusion in the creases, glossy Blinn
+    highlights and a rim light; saturated plastic colours, no outlines. Params: colors."""
     t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
-    k = level(req, 0.35, 1.0)
-    base = _a(_blur(t.smooth, level(req, 0.5, 2.0) * t.u))
-    f = _sat(base, level(req, 1.2, 1.55))
-    f = _flatten(f, req, colors=20, amount=level(req, 0.2, 0.5))
-    f = _a(_blur(f, 1.2 * t.u))
+    k = level(req, 0.3, 1.0)
+    air = _f(_edge_preserving(_u8(t.smooth), 40.0 * t.u, 0.4))
+    f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
+    # big simple forms: a coarse palette segmentation on a quarter-size copy, each region inflated
+    u8 = _u8(f)
+    coarse = _fit(u8, 160)
+    regions = _quantize(coarse, _palette(coarse, int(param(req, "colors", 8)), req.seed))
+    regions = np.asarray(cv2.medianBlur(regions, 5), np.uint8)
+    radius = 20.0 * max(coarse.shape[:2]) / 640.0
+    pillow = _a(_to(_domes(regions, radius) * np.float32(1.0 / radius), f.shape, cv2.INTER_LINEAR))
+    pillow = _a(_blur(pillow, 4.0 * t.u))
+    flat = _f(_quantize(u8, _palette(u8, 16, req.seed)))
+    f = _a(_blur(_mix(f, flat, level(req, 0.2, 0.5)), 2.0 * t.u))
     lum = _lum(f)
-    height = _a(_blur(lum, 9 * t.u) * np.float32(0.7) + _blur(lum, 3 * t.u) * np.float32(0.3))
-    depth = 60 * t.u * k
-    shade = _relief(height, depth=depth, elevation=50.0)
-    wrap = _clip((shade + np.float32(0.35)) / np.float32(1.35))
-    ao = _clip(np.float32(1.0) - (_a(_blur(height, 20 * t.u)) - height) * np.float32(2.5 * k))
-    f = _times(f, _a((0.55 + 0.5 * wrap) * ao))
-    spec = _specular(height, depth=depth, power=40.0) * _clip(lum * 1.6 - 0.2)
-    rim = _clip(np.float32(1.0) - shade) * _clip(lum * 2.0 - 0.3)
-    f = _plus(f, _a(spec * np.float32(0.55 * k) + rim * np.float32(0.08 * k)))
-    if t.faces is not None:  # eyes and mouth keep their detail, skin goes smooth
-        f = _mix(f, _tint(t.smooth, (1.05, 1.0, 0.97)), _a(t.faces.features * 0.6))
+    height = _a(
+        _blur(lum, 12 * t.u) * np.float32(0.55)
+        + _blur(lum, 4 * t.u) * np.float32(0.25)
+        + pillow * np.float32(0.2)
+    )
+    depth = 36 * t.u * k
+    shade = _relief(height, depth=depth, elevation=55.0)
+    wrap = _clip((shade + np.float32(0.4)) / np.float32(1.4))
+    wrap = _mix(wrap, _soft_levels(wrap, 3.0, 2.5), level(req, 0.3, 0.8))  # toon-stepped light
+    ao = _clip(np.float32(1.0) - (_a(_blur(height, 18 * t.u)) - height) * np.float32(1.2 * k))
+    f = _times(f, _a((0.62 + 0.42 * wrap) * ao))
+    spec = _specular(_a(_blur(height, 3 * t.u)), depth=depth, power=16.0) * _clip(lum * 1.5 - 0.1)
+    spec = _smooth_step(0.3, 0.75, spec)  # toon highlight: a soft-edged glossy spot
+    rim = _clip(np.float32(0.9) - shade) * _clip(lum * 2.0 - 0.2)
+    f = _plus(f, _a(spec * np.float32(0.22 * k) + rim * np.float32(0.08 * k)))
+    if t.faces is not None:  # eyes and mouth keep their detail
+        f = _mix(
+            f, _tint(t.smooth, (1.05, 1.0, 0.97)), _a(np.maximum(t.faces.features * 0.9, t.faces.skin * 0.5))
+        )
     req.checkpoint()
     f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
     return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
+
+
+def _smooth_step(lo: float, hi: float, x: F32) -> F32:
+    v = _clip((x - np.float32(lo)) * np.float32(1.0 / (hi - lo)))
+    return _a(v * v * (np.float32(3.0) - np.float32(2.0) * v))
 
 
 @recipe("picture_book", native_strength=True)
@@ -347,23 +376,30 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     t = _toon(image, req, abstraction=level(req, 0.5, 1.0), line_sigma=1.1, texture_floor=0.2)
     g = _lum(t.smooth)
     req.checkpoint()
-    fh, fw = t.field.shape[:2]
+    # tone normalised to the photo's own range, so dark photos are not drowned in ink
+    lo, hi = (float(v) for v in np.percentile(g[::4, ::4], (3, 97)))
+    g = _clip((g - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 0.05)))
+    fh, fw = g.shape[:2]
 
     def make(rng: np.random.Generator) -> list[F32]:
-        return [_a(rng.standard_normal((fh, fw), dtype=np.float32)) for _ in range(2)]
+        y, x = np.mgrid[0:fh, 0:fw].astype(np.float32)
+        k = np.float32(2 * np.pi / (4.5 * t.u * 1.414))
+        wobble = _noise(rng, fh, fw, 25 * t.u) * np.float32(0.8)
+        return [_a(np.sin((x + y) * k + wobble)), _a(np.sin((x - y) * k + wobble))]
 
-    n1, n2 = _texture("pb-noise", fh, fw, req.seed, make)
-    strokes = along_straight(_a(_blur(n1, 0.6 * t.u)), t.flow, length=12.0 * t.u, steps=4)
-    across = Flow(tx=t.flow.gx, ty=t.flow.gy, anisotropy=t.flow.anisotropy, strength=t.flow.strength)
-    cross = along_straight(_a(_blur(n2, 0.6 * t.u)), across, length=12.0 * t.u, steps=4)
-    dark = level(req, 0.42, 0.58)
-    hatch1 = _clip((np.float32(dark) - g) * np.float32(5.0)) * _clip(
-        strokes * np.float32(5.0) + np.float32(0.1)
+    right, left = _texture(f"pb-hatch{t.u:.2f}", fh, fw, req.seed, make)
+    # pen hatching: a stroke wherever the grating is above a cut that falls as the tone darkens (wider
+    # strokes in darker places); the cross layer only in the deep shadows
+    dark = level(req, 0.35, 0.55)
+    d1 = _clip((np.float32(dark) - g) * np.float32(3.0))
+    d2 = _clip((np.float32(dark - 0.22) - g) * np.float32(3.5))
+    hatch1 = _smooth_step(-0.2, 0.2, _a(right - (np.float32(0.95) - np.float32(1.4) * d1))) * _smooth_step(
+        0.0, 0.1, d1
     )
-    hatch2 = _clip((np.float32(dark - 0.2) - g) * np.float32(5.0)) * _clip(
-        cross * np.float32(5.0) + np.float32(0.1)
+    hatch2 = _smooth_step(-0.2, 0.2, _a(left - (np.float32(0.95) - np.float32(1.4) * d2))) * _smooth_step(
+        0.0, 0.1, d2
     )
-    tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.12) - g) * np.float32(8.0)))
+    tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.06) - g) * np.float32(10.0)))
     field = _face_field(t, t.field, keep=0.8)
     lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
     tone_up = _a(_to(_a(tone * np.float32(level(req, 0.4, 1.0))), t.shape, cv2.INTER_LINEAR))

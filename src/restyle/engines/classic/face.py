@@ -43,19 +43,13 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
     features = np.zeros((h, w), np.float32)
     blush = np.zeros((h, w), np.float32)
     for bx, by, bw, bh in boxes:
-        x, y, fw, fh = bx * sx, by * sy, bw * sx, bh * sy
-
-        def ellipse(canvas: F32, cx: float, cy: float, ax: float, ay: float) -> None:
-            centre = (round(x + cx * fw), round(y + cy * fh))
-            axes = (max(1, round(ax * fw)), max(1, round(ay * fh)))
-            cv2.ellipse(canvas, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
-
-        ellipse(face, 0.5, 0.56, 0.44, 0.58)
-        ellipse(features, 0.32, 0.42, 0.16, 0.1)  # eyes and brows
-        ellipse(features, 0.68, 0.42, 0.16, 0.1)
-        ellipse(features, 0.5, 0.78, 0.2, 0.09)  # mouth
-        ellipse(blush, 0.27, 0.66, 0.1, 0.055)
-        ellipse(blush, 0.73, 0.66, 0.1, 0.055)
+        box = (bx * sx, by * sy, bw * sx, bh * sy)
+        _ellipse(face, box, 0.5, 0.56, 0.44, 0.58)
+        _ellipse(features, box, 0.32, 0.42, 0.16, 0.1)  # eyes and brows
+        _ellipse(features, box, 0.68, 0.42, 0.16, 0.1)
+        _ellipse(features, box, 0.5, 0.78, 0.2, 0.09)  # mouth
+        _ellipse(blush, box, 0.27, 0.66, 0.1, 0.055)
+        _ellipse(blush, box, 0.73, 0.66, 0.1, 0.055)
     scale = float(np.sqrt(max(b[2] * sx for b in boxes) * max(b[3] * sy for b in boxes)))
     skin_colour = _skin(image, shape)
     return FaceMaps(
@@ -64,6 +58,16 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
         blush=_a(_blur(blush, 0.06 * scale) * skin_colour),
         largest=float(max(b[3] * sy for b in boxes)),
     )
+
+
+def _ellipse(
+    canvas: F32, box: tuple[float, float, float, float], cx: float, cy: float, ax: float, ay: float
+) -> None:
+    """Fill an ellipse placed in face-box proportions (centre ``cx, cy``, half-axes ``ax, ay``)."""
+    x, y, fw, fh = box
+    centre = (round(x + cx * fw), round(y + cy * fh))
+    axes = (max(1, round(ax * fw)), max(1, round(ay * fh)))
+    cv2.ellipse(canvas, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
 
 
 def _skin(image: U8, shape: tuple[int, ...]) -> F32:
