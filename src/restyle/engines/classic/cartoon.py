@@ -370,8 +370,8 @@ def _smooth_step(lo: float, hi: float, x: F32) -> F32:
 
 @recipe("picture_book", native_strength=True)
 def picture_book(image: U8, req: StyleRequest) -> U8:
-    """Lianhuanhua picture book: flow-based pen lines, hatching that follows the forms (line integral of
-    noise along and across the flow) in the shadows, a faint colour wash on aged paper."""
+    """Lianhuanhua picture book: flow-based pen lines over pen hatching whose stroke width follows the tone
+    (normalised to the photo's range; cross-hatching in the shadows), a faint colour wash on aged paper."""
     h, w = image.shape[:2]
     t = _toon(image, req, abstraction=level(req, 0.5, 1.0), line_sigma=1.1, texture_floor=0.2)
     g = _lum(t.smooth)
@@ -379,31 +379,30 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     # tone normalised to the photo's own range, so dark photos are not drowned in ink
     lo, hi = (float(v) for v in np.percentile(g[::4, ::4], (3, 97)))
     g = _clip((g - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 0.05)))
-    fh, fw = g.shape[:2]
+    # the hatching is drawn at the output size (fine strokes stay crisp); the gratings are cached
+    g = _a(_to(g, t.shape, cv2.INTER_LINEAR))
+    u = _unit(image)
 
     def make(rng: np.random.Generator) -> list[F32]:
-        y, x = np.mgrid[0:fh, 0:fw].astype(np.float32)
-        k = np.float32(2 * np.pi / (4.5 * t.u * 1.414))
-        wobble = _noise(rng, fh, fw, 25 * t.u) * np.float32(0.8)
+        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+        k = np.float32(2 * np.pi / (4.0 * u * 1.414))
+        wobble = _noise(rng, h, w, 25 * u) * np.float32(0.8)
         return [_a(np.sin((x + y) * k + wobble)), _a(np.sin((x - y) * k + wobble))]
 
-    right, left = _texture(f"pb-hatch{t.u:.2f}", fh, fw, req.seed, make)
+    right, left = _texture(f"pb-hatch{u:.2f}", h, w, req.seed, make)
     # pen hatching: a stroke wherever the grating is above a cut that falls as the tone darkens (wider
-    # strokes in darker places); the cross layer only in the deep shadows
-    dark = level(req, 0.35, 0.55)
-    d1 = _clip((np.float32(dark) - g) * np.float32(3.0))
-    d2 = _clip((np.float32(dark - 0.22) - g) * np.float32(3.5))
-    hatch1 = _smooth_step(-0.2, 0.2, _a(right - (np.float32(0.95) - np.float32(1.4) * d1))) * _smooth_step(
-        0.0, 0.1, d1
-    )
-    hatch2 = _smooth_step(-0.2, 0.2, _a(left - (np.float32(0.95) - np.float32(1.4) * d2))) * _smooth_step(
-        0.0, 0.1, d2
-    )
+    # strokes in darker places); the cross layer only in the shadows
+    dark = level(req, 0.45, 0.68)
+    d1 = _clip((np.float32(dark) - g) * np.float32(2.5))
+    d2 = _clip((np.float32(dark - 0.25) - g) * np.float32(3.0))
+    hatch1 = _smooth_step(-0.25, 0.25, _a(right - (np.float32(0.9) - np.float32(1.4) * d1)))
+    hatch2 = _smooth_step(-0.25, 0.25, _a(left - (np.float32(0.9) - np.float32(1.4) * d2)))
+    hatch1 = _a(hatch1 * _smooth_step(0.0, 0.1, d1))
+    hatch2 = _a(hatch2 * _smooth_step(0.0, 0.1, d2))
     tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.06) - g) * np.float32(10.0)))
     field = _face_field(t, t.field, keep=0.8)
     lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
-    tone_up = _a(_to(_a(tone * np.float32(level(req, 0.4, 1.0))), t.shape, cv2.INTER_LINEAR))
-    ink = _a(np.maximum(tone_up, lines))
+    ink = _a(np.maximum(tone * np.float32(level(req, 0.4, 1.0)), lines))
     wash = _sat(t.smooth, level(req, 0.6, 0.35))
     wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.2, 0.45))
     wash = _a(_to(wash, t.shape, cv2.INTER_LINEAR))
