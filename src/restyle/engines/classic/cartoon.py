@@ -392,7 +392,7 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     right, left = _texture(f"pb-hatch{u:.2f}", h, w, req.seed, make)
     # pen hatching: a stroke wherever the grating is above a cut that falls as the tone darkens (wider
     # strokes in darker places); the cross layer only in the shadows
-    dark = level(req, 0.45, 0.68)
+    dark = level(req, 0.35, 0.55)
     d1 = _clip((np.float32(dark) - g) * np.float32(2.5))
     d2 = _clip((np.float32(dark - 0.25) - g) * np.float32(3.0))
     hatch1 = _smooth_step(-0.25, 0.25, _a(right - (np.float32(0.9) - np.float32(1.4) * d1)))
@@ -403,8 +403,8 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     field = _face_field(t, t.field, keep=0.8)
     lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
     ink = _a(np.maximum(tone * np.float32(level(req, 0.4, 1.0)), lines))
-    wash = _sat(t.smooth, level(req, 0.6, 0.35))
-    wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.2, 0.45))
+    wash = _sat(t.smooth, level(req, 0.5, 0.3))
+    wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.25, 0.5))
     wash = _a(_to(wash, t.shape, cv2.INTER_LINEAR))
-    page = _tint(_times(wash, _paper(h, w, req.seed, _unit(image))), (0.95, 0.89, 0.74))
+    page = _tint(_times(wash, _paper(h, w, req.seed, _unit(image))), (0.99, 0.97, 0.92))
     return _u8(_mix(page, (0.13, 0.1, 0.08), _clip(ink)))
