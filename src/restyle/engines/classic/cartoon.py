@@ -280,25 +280,27 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
 
 @recipe("anime25d", native_strength=True)
 def anime25d(image: U8, req: StyleRequest) -> U8:
-    """2.5D anime (game CG): airbrushed volumes (edge-preserving smoothing, soft-edged palette regions,
-    soft-stepped shading and a relief-lit gloss), violet shadows and a golden key light, soft violet
-    outlines, a dusk painted sky, strong glow."""
+    """2.5D anime (game CG): palette regions with airbrushed edges and soft-stepped shading, volume from a
+    relief estimate with crisp toon highlights, a warm rim light on the lit side of every contour, violet
+    shadows and a golden key light, dark violet outlines, a dusk painted sky, strong glow. Params: colors."""
     t = _toon(image, req, abstraction=level(req, 0.55, 1.0), line_sigma=1.2, texture_floor=0.2)
     air = _f(_edge_preserving(_u8(t.smooth), 30.0 * t.u, 0.35))
     f = _mix(t.smooth, air, level(req, 0.4, 1.0))
-    f = _sat(f, level(req, 1.15, 1.45))
-    f = _flatten(f, req, colors=int(param(req, "colors", 24)), amount=level(req, 0.2, 0.55))
-    f = _a(_blur(f, level(req, 0.5, 1.0) * t.u))  # soft region edges: airbrush, not cel
-    f = _cel_tone(f, levels=4.0, sharp=level(req, 0.8, 1.8), amount=level(req, 0.3, 0.6))
-    # volume: relief of the smoothed luminance, lit from the upper left, with a glossy highlight
-    height = _a(_blur(_lum(f), 5 * t.u))
+    f = _sat(f, level(req, 1.2, 1.55))
+    f = _flatten(f, req, colors=int(param(req, "colors", 20)), amount=level(req, 0.4, 0.85))
+    f = _a(_blur(f, level(req, 0.4, 0.9) * t.u))  # soft region edges: airbrush, not cel
+    f = _cel_tone(f, levels=3.0, sharp=level(req, 1.0, 2.2), amount=level(req, 0.4, 0.8))
+    # volume: relief of the smoothed luminance, lit from the upper left, with a crisp glossy highlight
+    lum = _lum(f)
+    height = _a(_blur(lum, 5 * t.u))
     depth = 30 * t.u * level(req, 0.4, 1.0)
     shade = _relief(height, depth=depth)
-    spec = _specular(height, depth=depth, power=24.0) * _clip(_lum(f) * 1.4 - 0.25)
-    f = _plus(
-        _times(f, _a(0.8 + 0.2 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.15, 0.35)))
-    )
-    f = _cool_warm(_clip(f), shadow=(0.7, 0.74, 1.2), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
+    spec = _smooth_step(0.3, 0.6, _specular(height, depth=depth, power=24.0)) * _clip(lum * 1.4 - 0.25)
+    f = _plus(_times(f, _a(0.78 + 0.22 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.2, 0.45))))
+    # rim light: the bright side of each contour glows warm
+    rim = _clip((_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 4.0 * t.u))) * np.float32(6.0)) * _clip(shade - 0.9)
+    f = _mix(_clip(f), (1.0, 0.9, 0.72), _a(rim * np.float32(level(req, 0.3, 0.7))))
+    f = _cool_warm(f, shadow=(0.68, 0.72, 1.22), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
     f = _skin(t, f, smooth=level(req, 0.4, 0.7), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
     req.checkpoint()
     f, _ = _with_sky(
@@ -313,8 +315,8 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
         clouds=0.5,
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
-    field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.5 * t.u))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.022, 0.008), phi=level(req, 30.0, 60.0))
+    field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
 
 
