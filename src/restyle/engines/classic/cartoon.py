@@ -296,9 +296,13 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     depth = 30 * t.u * level(req, 0.4, 1.0)
     shade = _relief(height, depth=depth)
     spec = _smooth_step(0.3, 0.6, _specular(height, depth=depth, power=24.0)) * _clip(lum * 1.4 - 0.25)
-    f = _plus(_times(f, _a(0.78 + 0.22 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.2, 0.45))))
+    f = _plus(
+        _times(f, _a(0.78 + 0.22 * _clip(shade, 0.0, 1.4))), _a(spec * np.float32(level(req, 0.2, 0.45)))
+    )
     # rim light: the bright side of each contour glows warm
-    rim = _clip((_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 4.0 * t.u))) * np.float32(6.0)) * _clip(shade - 0.9)
+    rim = _clip((_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 4.0 * t.u))) * np.float32(6.0)) * _clip(
+        shade - 0.9
+    )
     f = _mix(_clip(f), (1.0, 0.9, 0.72), _a(rim * np.float32(level(req, 0.3, 0.7))))
     f = _cool_warm(f, shadow=(0.68, 0.72, 1.22), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
     f = _skin(t, f, smooth=level(req, 0.4, 0.7), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
@@ -315,6 +319,8 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
         clouds=0.5,
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
+    if t.faces is not None:  # airbrush, gloss and glow must not wipe eyes and mouth: bring them back
+        f = _mix(f, _sat(t.smooth, 1.3), _a(t.faces.features * np.float32(0.85)))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
