@@ -210,7 +210,7 @@ def anime(image: U8, req: StyleRequest) -> U8:
     )
     f = _bloom(f, threshold=0.78, sigma=12 * t.u, amount=level(req, 0.2, 0.45))
     field = _face_field(t, t.field, keep=level(req, 0.6, 0.95))
-    phi = level(req, 40.0, 90.0) * param(req, "line", 1.0)
+    phi = level(req, 150.0, 400.0) * param(req, "line", 1.0)
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.006), phi=phi)
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.12, 0.08, 0.16))
 
@@ -270,6 +270,8 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
     u8 = _u8(f)
     flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 8)), req.seed)), 1.5 * t.u))
     f = _mix(f, flat, level(req, 0.55, 1.0))
+    if t.faces is not None:  # flat colour must not swallow eyes and mouth
+        f = _mix(f, _sat(t.smooth, 1.4), _a(t.faces.features * np.float32(0.6)))
     # bold lines: the ink field widened by a max filter whose size grows with strength
     r = max(1, round(level(req, 1.0, 2.0) * t.u))
     field = _a(cv2.dilate(t.field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))))
@@ -358,14 +360,16 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     wrap = _mix(wrap, _soft_levels(wrap, 3.0, 2.5), level(req, 0.3, 0.8))  # toon-stepped light
     ao = _clip(np.float32(1.0) - (_a(_blur(height, 18 * t.u)) - height) * np.float32(1.2 * k))
     f = _times(f, _a((0.62 + 0.42 * wrap) * ao))
+    # dark small features (eyes, brows, mouths, nostrils) are painted back: a toy still has its face
+    dark_detail = np.minimum(_lum(t.smooth) - _a(_blur(_lum(t.smooth), 3.0 * t.u)), np.float32(0.0))
+    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.8, 1.2))))
     spec = _specular(_a(_blur(height, 3 * t.u)), depth=depth, power=16.0) * _clip(lum * 1.5 - 0.1)
     spec = _smooth_step(0.3, 0.75, spec)  # toon highlight: a soft-edged glossy spot
     rim = _clip(np.float32(0.9) - shade) * _clip(lum * 2.0 - 0.2)
     f = _plus(f, _a(spec * np.float32(0.22 * k) + rim * np.float32(0.08 * k)))
-    if t.faces is not None:  # eyes and mouth keep their detail
-        f = _mix(
-            f, _tint(t.smooth, (1.05, 1.0, 0.97)), _a(np.maximum(t.faces.features * 0.9, t.faces.skin * 0.5))
-        )
+    if t.faces is not None:  # faces stay smooth but keep their features: less relief on them
+        face = _clip(np.maximum(t.faces.features, t.faces.skin))
+        f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), _a(face * np.float32(0.75)))
     req.checkpoint()
     f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
     return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
