@@ -336,7 +336,7 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     highlights and a rim light; saturated plastic colours, no outlines. Params: colors."""
     t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
     k = level(req, 0.3, 1.0)
-    air = _f(_edge_preserving(_u8(t.smooth), 40.0 * t.u, 0.4))
+    air = _f(_edge_preserving(_u8(t.smooth), 40.0 * t.u, 0.3))
     f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
     # big simple forms: a coarse palette segmentation on a quarter-size copy, each region inflated
     u8 = _u8(f)
@@ -347,7 +347,7 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     pillow = _a(_to(_domes(regions, radius) * np.float32(1.0 / radius), f.shape, cv2.INTER_LINEAR))
     pillow = _a(_blur(pillow, 4.0 * t.u))
     flat = _f(_quantize(u8, _palette(u8, 16, req.seed)))
-    f = _a(_blur(_mix(f, flat, level(req, 0.2, 0.5)), 2.0 * t.u))
+    f = _a(_blur(_mix(f, flat, level(req, 0.2, 0.5)), 1.2 * t.u))
     lum = _lum(f)
     height = _a(
         _blur(lum, 12 * t.u) * np.float32(0.55)
