@@ -165,6 +165,14 @@ def _cool_warm(f: F32, *, shadow: Colour, light: Colour, lo: float, hi: float) -
     return _mix(f, _tint(f, light), _clip((lum - np.float32(hi)) * np.float32(1.0 / max(1.0 - hi, 1e-3))))
 
 
+def _airbrush(f: F32, sigma_s: float, sigma_r: float) -> F32:
+    """Edge-preserving smoothing (recursive domain transform) on a half-size copy: soft airbrushed forms;
+    ``sigma_s`` in pixels of a 640-pixel image."""
+    small = _fit(_u8(f), 320)
+    out = _edge_preserving(small, sigma_s * max(small.shape[:2]) / 640.0, sigma_r)
+    return _a(_to(_f(out), f.shape, cv2.INTER_LINEAR))
+
+
 def _flatten(f: F32, req: StyleRequest, *, colors: int, amount: float) -> F32:
     """Pull colours towards a k-means palette of the image (flat regions), by ``amount``."""
     u8 = _u8(f)
@@ -286,7 +294,7 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     relief estimate with crisp toon highlights, a warm rim light on the lit side of every contour, violet
     shadows and a golden key light, dark violet outlines, a dusk painted sky, strong glow. Params: colors."""
     t = _toon(image, req, abstraction=level(req, 0.55, 1.0), line_sigma=1.2, texture_floor=0.2)
-    air = _f(_edge_preserving(_u8(t.smooth), 30.0 * t.u, 0.35))
+    air = _airbrush(t.smooth, 30.0, 0.35)
     f = _mix(t.smooth, air, level(req, 0.4, 1.0))
     f = _sat(f, level(req, 1.2, 1.55))
     f = _flatten(f, req, colors=int(param(req, "colors", 20)), amount=level(req, 0.4, 0.85))
@@ -336,7 +344,7 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     highlights and a rim light; saturated plastic colours, no outlines. Params: colors."""
     t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
     k = level(req, 0.3, 1.0)
-    air = _f(_edge_preserving(_u8(t.smooth), 40.0 * t.u, 0.3))
+    air = _airbrush(t.smooth, 40.0, 0.3)
     f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
     # big simple forms: a coarse palette segmentation on a quarter-size copy, each region inflated
     u8 = _u8(f)
