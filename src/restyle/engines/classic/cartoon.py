@@ -112,7 +112,7 @@ def _soft_levels(x: F32, n: float, sharp: float) -> F32:
 def _sat(f: F32, amount: float) -> F32:
     """Scale chroma around the luminance by ``amount``."""
     lum = _lum(f)
-    return _clip(_mix(cv2.merge([lum, lum, lum]), f, amount))
+    return _clip(_mix(_a(cv2.merge([lum, lum, lum])), f, amount))
 
 
 def _skin(t: _Toon, f: F32, *, smooth: float, blush: Colour, blush_amount: float) -> F32:

@@ -51,7 +51,7 @@ def drop_specks(field: F32, *, level: float, min_area: float) -> F32:
     keep[0] = True  # background: the field below ``level`` stays as it is
     # pixels of small pieces (and their faint surroundings, via a small dilation) are cleared
     small = np.asarray(~keep[labels], dtype=np.uint8)
-    small = cv2.dilate(small, np.ones((3, 3), np.uint8))
+    small = np.asarray(cv2.dilate(small, np.ones((3, 3), np.uint8)), np.uint8)
     return _a(np.where(small > 0, np.float32(0.0), field))
 
 

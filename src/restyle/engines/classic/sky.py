@@ -36,7 +36,7 @@ def sky_mask(image: U8, shape: tuple[int, ...], full: U8 | None = None) -> F32 |
     blue = (b > r + 0.04) & (b >= g - 0.02) & (v > 0.35)
     overcast = (s < 0.16) & (v > 0.62)
     candidate = np.asarray((blue | overcast) & (texture < 0.022), dtype=np.uint8)
-    candidate = cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    candidate = np.asarray(cv2.morphologyEx(candidate, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)), np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(candidate, connectivity=4)
     if n <= 1:
         return None
@@ -50,7 +50,7 @@ def sky_mask(image: U8, shape: tuple[int, ...], full: U8 | None = None) -> F32 |
     if not keep.any():
         return None
     mask = np.asarray(keep[labels], dtype=np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    mask = np.asarray(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)), np.uint8)
     # refine at the output size: the coarse mask, widened a little, gated by closeness to the sky colour
     sky_colour = f[mask > 0].mean(axis=0)
     reach = _a(_to(_a(cv2.dilate(mask, np.ones((5, 5), np.uint8))), shape, cv2.INTER_LINEAR))
