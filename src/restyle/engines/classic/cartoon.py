@@ -338,14 +338,27 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
 
 @recipe("cartoon3d", native_strength=True)
 def cartoon3d(image: U8, req: StyleRequest) -> U8:
-    """3D cartoon render (toon-shaded CG): the picture as smooth plastic forms. Colours are flattened into
-    palette regions, each region is inflated into a pillow (distance to its border) on top of the smoothed
-    luminance, and the height is lit: wrap-lit key light, ambient occlusion in the creases, glossy Blinn
-    highlights and a rim light; saturated plastic colours, no outlines. Params: colors."""
+    """3D cartoon render (toon-shaded CG): the picture as smooth plastic forms. Colours are airbrushed and
+    pulled towards a palette, a relief is estimated (smoothed luminance at two scales plus a pillow per
+    coarse palette region) and lit: toon-stepped wrap light, ambient occlusion in the creases, a soft-edged
+    glossy highlight and a rim light; dark small features (eyes, mouths) painted back, faces kept smooth,
+    a clean CG sky with puffy clouds, saturated plastic colours, no outlines. Params: colors."""
     t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
     k = level(req, 0.3, 1.0)
     air = _airbrush(t.smooth, 40.0, 0.3)
     f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
+    # a clean CG sky whose clouds get inflated and lit with the rest
+    f, _ = _with_sky(
+        t,
+        f,
+        req,
+        amount=level(req, 0.6, 1.0),
+        top=(0.2, 0.5, 0.95),
+        horizon=(0.7, 0.88, 1.0),
+        cloud=(1.0, 1.0, 1.0),
+        cloud_shade=(0.86, 0.9, 1.0),
+        clouds=0.45,
+    )
     # big simple forms: a coarse palette segmentation on a quarter-size copy, each region inflated
     u8 = _u8(f)
     coarse = _fit(u8, 160)
