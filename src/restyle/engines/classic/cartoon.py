@@ -202,7 +202,7 @@ def anime(image: U8, req: StyleRequest) -> U8:
         f, levels=param(req, "levels", 4.0), sharp=level(req, 1.5, 5.0), amount=level(req, 0.5, 1.0)
     )
     f = _cool_warm(f, shadow=(0.78, 0.84, 1.12), light=(1.06, 1.01, 0.9), lo=0.45, hi=0.65)
-    f = _flatten(f, req, colors=int(param(req, "colors", 18)), amount=level(req, 0.35, 0.85))
+    f = _flatten(f, req, colors=int(param(req, "colors", 14)), amount=level(req, 0.35, 0.85))
     f = _skin(t, f, smooth=level(req, 0.5, 0.9), blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
     req.checkpoint()
     f, _ = _with_sky(
@@ -218,7 +218,7 @@ def anime(image: U8, req: StyleRequest) -> U8:
     )
     f = _bloom(f, threshold=0.78, sigma=12 * t.u, amount=level(req, 0.2, 0.45))
     field = _face_field(t, t.field, keep=level(req, 0.6, 0.95))
-    phi = level(req, 150.0, 400.0) * param(req, "line", 1.0)
+    phi = level(req, 600.0, 1500.0) * param(req, "line", 1.0)
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.006), phi=phi)
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.12, 0.08, 0.16))
 
