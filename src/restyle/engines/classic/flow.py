@@ -88,3 +88,25 @@ def along(image: F32, flow: Flow, *, length: float, steps: int = 4) -> F32:
             flip = np.where(nx * vx + ny * vy < 0, np.float32(-1.0), np.float32(1.0))
             vx, vy = _a(nx * flip), _a(ny * flip)
     return _a(total / np.float32(weight))
+
+
+def along_straight(image: F32, flow: Flow, *, length: float, steps: int = 3) -> F32:
+    """Cheaper ``along``: Gaussian-weighted samples on the straight tangent line through each pixel
+    (``steps`` each way over ``length`` pixels in all); one ``cv2.remap`` per sample, none to follow the
+    field, so it suits short lengths, where the flow barely bends."""
+    h, w = image.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    step = np.float32(length / (2 * max(1, steps)))
+    total = image.astype(np.float32, copy=True)
+    weight = 1.0
+    for i in range(1, steps + 1):
+        k = float(np.exp(-0.5 * (i / (0.5 * steps + 1e-6)) ** 2))
+        dx, dy = flow.tx * (step * i), flow.ty * (step * i)
+        for sign in (1.0, -1.0):
+            px = _a(xs + dx) if sign > 0 else _a(xs - dx)
+            py = _a(ys + dy) if sign > 0 else _a(ys - dy)
+            total += _a(
+                cv2.remap(image, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            ) * np.float32(k)
+            weight += k
+    return _a(total / np.float32(weight))
