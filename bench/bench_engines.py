@@ -97,7 +97,7 @@ def run_case(
 
 def tiny_checkpoint(folder: Path) -> Path:
     sys.path.insert(0, str(ROOT))
-    from tests.engines.test_diffusion import build_tiny_pipeline
+    from tests.engines.tiny_diffusion import build_tiny_pipeline
 
     return build_tiny_pipeline(folder)
 
