@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from restyle.config import Settings, load_settings
+from restyle.engines.diffusion.cli import models_app
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="restyle: Tencent-compatible image style transfer"
@@ -23,6 +24,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pai
 app.add_typer(keys_app, name="keys")
 accounts_app = typer.Typer(no_args_is_help=True, help="Account status and quota.")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(models_app, name="models")  # restyle models add | list | check (diffusion model registry)
 # wide when piped, so ids and keys are never cropped in scripts
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)

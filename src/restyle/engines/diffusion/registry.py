@@ -36,8 +36,8 @@ Kind = Literal["base", "lora", "controlnet"]
 KINDS: tuple[Kind, ...] = ("base", "lora", "controlnet")
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
 #: architectures of single-file checkpoints whose diffusers config folders ship in ``configs/``
-ARCHES = ("sd15", "sd21", "sd21-v", "sdxl")
-ARCH_ALIASES = {"sd1": "sd15", "sd2": "sd21", "sd-turbo": "sd21", "sdxl-turbo": "sdxl", "sd21-768": "sd21-v"}
+ARCHES = ("sd15", "sd21", "sd21-v", "sd-turbo", "sdxl", "sdxl-turbo")
+ARCH_ALIASES = {"sd1": "sd15", "sd2": "sd21", "sd21-768": "sd21-v"}
 _CHUNK = 1 << 20
 
 
@@ -50,7 +50,7 @@ class Model:
     path: Path  # absolute
     sha256: str = ""
     licence: str = ""
-    arch: str = ""  # single-file base: sd15 | sd21 | sd21-v | sdxl (config folder shipped with restyle)
+    arch: str = ""  # single-file base: one of ARCHES (a config folder shipped with restyle)
     config: Path | None = None  # single file: a diffusers config folder of the operator's (absolute)
     note: str = ""
 
@@ -228,7 +228,7 @@ def check(model: Model, *, hashes: bool = True) -> Check:
     if model.single_file and model.kind != "lora":
         cfg = model.config_folder()
         if cfg is None:
-            need = "arch (sd15, sd21, sd21-v, sdxl) or config" if model.kind == "base" else "config"
+            need = f"arch ({', '.join(ARCHES)}) or config" if model.kind == "base" else "config"
             return Check(model, False, f"a single file needs {need}, so nothing is fetched from a hub")
         if not cfg.is_dir():
             return Check(model, False, f"config folder {cfg} does not exist")
@@ -263,6 +263,86 @@ def guess_arch(path: Path) -> str:
 
 
 def shipped_config(arch: str) -> Path:
-    """The config folder restyle ships for a single-file architecture (configs/<arch>)."""
+    """The config folder restyle ships for a single-file architecture, with the CLIP tokenizer files
+    (``vocab.json``, ``merges.txt``) written next to it: materialised once into a cache folder
+    (``RESTYLE_CACHE_DIR``, else ``~/.cache/restyle``, else the temp folder), since the package may be
+    read-only."""
     arch = ARCH_ALIASES.get(arch, arch)
-    return Path(str(resources.files("restyle.engines.diffusion").joinpath("configs", arch)))
+    if arch not in ARCHES:
+        msg = f"no shipped config for arch {arch!r} (one of {', '.join(ARCHES)})"
+        raise ValueError(msg)
+    source = Path(str(resources.files("restyle.engines.diffusion").joinpath("configs")))
+    files = sorted(p for p in (source / arch).rglob("*") if p.is_file())
+    h = hashlib.sha256((source / "clip-merges.txt.gz").read_bytes())
+    for p in files:
+        h.update(p.relative_to(source).as_posix().encode() + b"\0" + p.read_bytes())
+    for root in _cache_roots():
+        target = root / "configs" / f"{arch}-{h.hexdigest()[:12]}"
+        if (target / "model_index.json").is_file():
+            return target
+        try:
+            _materialise(source, arch, files, target)
+        except OSError:
+            continue
+        return target
+    msg = "no writable cache folder for model configs (set RESTYLE_CACHE_DIR)"
+    raise OSError(msg)
+
+
+def _cache_roots() -> list[Path]:
+    import os
+    import tempfile
+
+    roots = [Path(os.environ["RESTYLE_CACHE_DIR"])] if os.environ.get("RESTYLE_CACHE_DIR") else []
+    roots += [Path.home() / ".cache" / "restyle", Path(tempfile.gettempdir()) / "restyle-cache"]
+    return roots
+
+
+def _materialise(source: Path, arch: str, files: list[Path], target: Path) -> None:
+    import gzip
+    import shutil
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{arch}-", dir=target.parent))
+    try:
+        for p in files:
+            out = work / p.relative_to(source / arch)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(p, out)
+        merges = gzip.decompress((source / "clip-merges.txt.gz").read_bytes()).decode("utf-8").splitlines()
+        vocab = clip_vocab(merges)
+        for tok in (work / "tokenizer", work / "tokenizer_2"):
+            if tok.is_dir():
+                (tok / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), "utf-8")
+                (tok / "merges.txt").write_text("#version: 0.2\n" + "\n".join(merges) + "\n", "utf-8")
+        try:
+            work.rename(target)
+        except OSError:
+            if not (target / "model_index.json").is_file():  # not another process winning the race
+                raise
+    finally:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2/CLIP's reversible byte → printable character table."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    bs += list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
+
+
+def clip_vocab(merges: list[str]) -> dict[str, int]:
+    """CLIP's vocabulary (49,408 tokens) from its BPE merges, as OpenAI's tokenizer builds it."""
+    base = list(_bytes_to_unicode().values())
+    tokens = base + [b + "</w>" for b in base] + ["".join(m.split()) for m in merges]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    return {t: i for i, t in enumerate(tokens)}
