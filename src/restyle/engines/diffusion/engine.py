@@ -18,7 +18,7 @@ from restyle.engines import BaseEngine, StyleRequest
 from restyle.engines.diffusion import control
 from restyle.engines.diffusion import registry as reg
 from restyle.engines.diffusion.batcher import MicroBatcher
-from restyle.engines.diffusion.pipelines import GpuOptions, ModelCache, Resident
+from restyle.engines.diffusion.pipelines import GpuOptions, ModelCache, Resident, quiet_numpy_copy_warning
 from restyle.engines.diffusion.presets import Preset, effective_steps, render_prompt, working_size
 from restyle.styles import Style
 
@@ -251,7 +251,7 @@ class Engine(BaseEngine):
         if cn is not None:
             args["control_image"] = [it.control for it in items]
             args["controlnet_conditioning_scale"] = preset.control_scale
-        with torch.inference_mode():
+        with torch.inference_mode(), quiet_numpy_copy_warning():
             result = pipe(**args)
         outs = []
         for it, img in zip(items, result.images, strict=True):

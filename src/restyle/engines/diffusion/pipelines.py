@@ -8,12 +8,15 @@ operator's, LoRA and ControlNet weights from files. ``HF_HUB_OFFLINE=1`` is set 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import logging
 import os
 import threading
+import warnings
 from collections import Counter, OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,7 +109,9 @@ class Resident:
                 from safetensors.torch import load_file
 
                 state = load_file(str(model.path)) if model.path.suffix == ".safetensors" else _torch_load(model)
-                self.pipe.load_lora_weights(state, adapter_name=_adapter(name))
+                with warnings.catch_warnings():  # peft warns that a second adapter is a second adapter
+                    warnings.filterwarnings("ignore", message="Already found a `peft_config`")
+                    self.pipe.load_lora_weights(state, adapter_name=_adapter(name))
                 self.loras.add(name)
                 loader.loads["lora:" + name] += 1
                 changed = True  # loading an adapter activates it: set the wanted ones again
@@ -129,9 +134,18 @@ class Resident:
         sched = self.schedulers.get(name)
         if sched is None:
             cls = getattr(importlib.import_module("diffusers"), SCHEDULER_CLASSES[name])
-            sched = cls.from_config(self.schedulers["default"].config)
+            with quiet_numpy_copy_warning():
+                sched = cls.from_config(self.schedulers["default"].config)
             self.schedulers[name] = sched
         pipe.scheduler = sched
+
+
+@contextlib.contextmanager
+def quiet_numpy_copy_warning() -> Iterator[None]:
+    """diffusers' Euler schedulers call ``np.array(tensor)``, which numpy 2 warns about (harmless)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, message="__array__ implementation")
+        yield
 
 
 def _adapter(name: str) -> str:
