@@ -126,7 +126,17 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0 = all cores)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    ap.add_argument(
+        "--device",
+        help="diffusion only, on this device (cuda, cpu): bench/bench_diffusion.py's table "
+        "(512² and 768², 1/2/4/default steps, batching, peak memory); other options pass through",
+    )
+    args, rest = ap.parse_known_args()
+    if args.device:
+        cmd = [sys.executable, str(ROOT / "bench" / "bench_diffusion.py"), "--device", args.device, *rest]
+        raise SystemExit(subprocess.run(cmd, cwd=ROOT, check=False).returncode)
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.case:  # worker: one case, JSON on stdout
         engine, style_id, w, h, ckpt = json.loads(args.case)
         print(json.dumps(run_case(engine, style_id, w, h, args.repeat, args.threads, ckpt)))

@@ -62,7 +62,9 @@ class DiffusionStyle(BaseModel):
     zh: str = Field("", description="Chinese name (default: the current style's, or the id).")
     en: str = Field("", description="English name (default: the current style's, or the id).")
     # the preset: which models, how many steps (restyle.engines.diffusion.presets)
-    base: str = Field("", description="Base model name in the model registry (default: diffusion_checkpoint).")
+    base: str = Field(
+        "", description="Base model name in the model registry (default: diffusion_checkpoint)."
+    )
     loras: dict[str, float] = Field({}, description="LoRA names in the model registry and their weights.")
     steps: int | None = Field(None, ge=1, le=200, description="Steps (default: diffusion_steps).")
     guidance: float | None = Field(None, ge=0, le=30, description="Classifier-free guidance scale.")
@@ -230,7 +232,8 @@ class Settings(BaseSettings):
     diffusion_compile: bool = Field(False, description="torch.compile the UNet (slow first call).")
     diffusion_vae_tiling: bool = Field(False, description="Decode large outputs in VAE tiles (less memory).")
     diffusion_cpu_offload: Literal["none", "model", "sequential"] = Field(
-        "none", description="CUDA only: keep idle components on the CPU (model) or stream layers (sequential)."
+        "none",
+        description="CUDA only: keep idle components on the CPU (model) or stream layers (sequential).",
     )
     diffusion_warmup: bool = Field(False, description="Load and run each diffusion style once at startup.")
     diffusion_threads: int = Field(0, ge=0, description="torch CPU threads (0 = torch's default).")

@@ -20,7 +20,7 @@ from restyle.engines import StyleRequest
 from restyle.engines import diffusion as diffusion_engine
 from restyle.styles import Style
 from tests.conftest import b64, encode, photo
-from tests.engines.tiny_diffusion import build_tiny_pipeline
+from tests.engines.tiny_diffusion import build_tiny_pipeline, patient
 
 pytestmark = pytest.mark.restyle_only
 if diffusion_engine.missing_packages():
@@ -107,12 +107,14 @@ def test_sdk_end_to_end(checkpoint: Path, tmp_path: Path, make_server: object) -
     cfg.write_text(
         f'diffusion_checkpoint = "{checkpoint}"\n'
         "diffusion_steps = 3\n"
+        "job_timeout_s = 300\n"
         'diffusion_device = "cpu"\n'
         '[diffusion_styles.990]\ntemplate = "{prompt}, oil painting"\nzh = "油画"\nen = "Oil painting"\n'
         '[diffusion_styles.133]\ntemplate = "{prompt}, impressionist garden"\nnegative = "blurry"\n'
     )
     srv = make_server(config=str(cfg))  # type: ignore[operator]
     cli = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
+    patient(cli)
     src = b64(encode(photo("chelsea", (72, 64)), "PNG"))
     base = {"InputImage": src, "LogoAdd": 0, "Prompt": "a cat", "NegativePrompt": "dark"}
 

@@ -30,6 +30,7 @@ from restyle.engines.diffusion import control  # noqa: E402
 from restyle.engines.diffusion import registry as reg  # noqa: E402
 from restyle.engines.diffusion.pipelines import GpuOptions  # noqa: E402
 from tests.engines import tiny_diffusion as tiny  # noqa: E402
+from tests.engines.tiny_diffusion import patient  # noqa: E402
 from tests.test_cli import cli  # noqa: E402
 
 
@@ -115,8 +116,10 @@ def test_single_file_loads_offline_and_equals_the_folder(kit: Kit, engine: diffu
 
 
 def test_lora_changes_the_output_and_swaps_without_reloading(engine: diffusion_engine.Engine) -> None:
-    plain, ink, pastel = style("10", base="tiny"), style("11", base="tiny", loras={"ink": 1.0}), style(
-        "12", base="tiny", loras={"pastel": 1.0}
+    plain, ink, pastel = (
+        style("10", base="tiny"),
+        style("11", base="tiny", loras={"ink": 1.0}),
+        style("12", base="tiny", loras={"pastel": 1.0}),
     )
     a = paint(engine, plain, IMG)
     b = paint(engine, ink, IMG)
@@ -175,7 +178,9 @@ def test_lru_keeps_a_bounded_number_of_bases(kit: Kit) -> None:
     assert eng.cache.loads["base:tiny"] == 2 and eng.cache.loads["base:tiny-folder"] == 1
 
 
-def test_batched_requests_equal_one_by_one_with_their_own_seeds(kit: Kit, engine: diffusion_engine.Engine) -> None:
+def test_batched_requests_equal_one_by_one_with_their_own_seeds(
+    kit: Kit, engine: diffusion_engine.Engine
+) -> None:
     st = style("40", base="tiny", loras={"ink": 0.8})
     jobs = [
         (photo("astronaut", (64, 64)), "a cat", 1),
@@ -191,7 +196,9 @@ def test_batched_requests_equal_one_by_one_with_their_own_seeds(kit: Kit, engine
     def call(i: int) -> None:
         img, p, s = jobs[i]
         progress[i] = []
-        out[i] = paint(batched, st, img, prompt=p, seed=s, progress=lambda d, t, i=i: progress[i].append((d, t)))
+        out[i] = paint(
+            batched, st, img, prompt=p, seed=s, progress=lambda d, t, i=i: progress[i].append((d, t))
+        )
 
     threads = [threading.Thread(target=call, args=(i,)) for i in range(3)]
     for t in threads:
@@ -235,7 +242,10 @@ def test_warm_up_and_startup_checks(kit: Kit) -> None:
 
 
 def test_schedulers(engine: diffusion_engine.Engine) -> None:
-    outs = {s: paint(engine, style(f"7{i}", base="tiny", scheduler=s), IMG) for i, s in enumerate(("ddim", "euler_a", "dpm++"))}
+    outs = {
+        s: paint(engine, style(f"7{i}", base="tiny", scheduler=s), IMG)
+        for i, s in enumerate(("ddim", "euler_a", "dpm++"))
+    }
     assert diff(outs["ddim"], outs["euler_a"]) > 0.2
     assert np.array_equal(paint(engine, style("79", base="tiny", scheduler="euler_a"), IMG), outs["euler_a"])
 
@@ -263,12 +273,25 @@ def test_registry_file_and_hashes(kit: Kit, tmp_path: Path) -> None:
 
 def test_models_cli(kit: Kit, tmp_path: Path) -> None:
     registry = tmp_path / "models.toml"
-    add = cli("models", "add", "base", "mine", str(kit.single), "--model-config", str(kit.config),
-              "--licence", "test", "--registry", str(registry))
+    add = cli(
+        "models",
+        "add",
+        "base",
+        "mine",
+        str(kit.single),
+        "--model-config",
+        str(kit.config),
+        "--licence",
+        "test",
+        "--registry",
+        str(registry),
+    )
     assert add.returncode == 0, add.stderr
     assert reg.file_sha256(kit.single) in add.stdout
     assert cli("models", "add", "lora", "ink", str(kit.lora_a), "--registry", str(registry)).returncode == 0
-    missing = cli("models", "add", "lora", "gone", str(tmp_path / "nope.safetensors"), "--registry", str(registry))
+    missing = cli(
+        "models", "add", "lora", "gone", str(tmp_path / "nope.safetensors"), "--registry", str(registry)
+    )
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     cfg = tmp_path / "restyle.toml"
     cfg.write_text(
@@ -281,12 +304,26 @@ def test_models_cli(kit: Kit, tmp_path: Path) -> None:
     assert "mine" in listing.stdout and "lora ink×0.7" in listing.stdout
     check = cli("models", "check", "--config", str(cfg))
     assert check.returncode == 1 and "no controlnet model named 'canny'" in check.stdout, check.stdout
-    (tmp_path / "restyle.toml").write_text(f'diffusion_models = "{registry}"\n[diffusion_styles.133]\nbase = "mine"\n')
+    (tmp_path / "restyle.toml").write_text(
+        f'diffusion_models = "{registry}"\n[diffusion_styles.133]\nbase = "mine"\n'
+    )
     assert cli("models", "check", "--config", str(cfg)).returncode == 0
     kit_single_copy = tmp_path / "changed.safetensors"
     kit_single_copy.write_bytes(kit.single.read_bytes())
-    assert cli("models", "add", "base", "changed", str(kit_single_copy), "--model-config", str(kit.config),
-               "--registry", str(registry)).returncode == 0
+    assert (
+        cli(
+            "models",
+            "add",
+            "base",
+            "changed",
+            str(kit_single_copy),
+            "--model-config",
+            str(kit.config),
+            "--registry",
+            str(registry),
+        ).returncode
+        == 0
+    )
     with open(kit_single_copy, "r+b") as fh:
         fh.seek(-4, 2)
         fh.write(b"\1\2\3\4")
@@ -302,15 +339,17 @@ def test_sdk_end_to_end(kit: Kit, tmp_path: Path, make_server: object) -> None:
     cfg.write_text(
         f'diffusion_models = "{kit.registry}"\n'
         'diffusion_device = "cpu"\n'
+        "job_timeout_s = 300\n"
         "diffusion_resident_models = 1\n"
         '[diffusion_styles.133]\nbase = "tiny"\nsteps = 3\ntemplate = "{prompt}, impressionist garden"\n'
-        'loras = { ink = 1.0 }\n'
+        "loras = { ink = 1.0 }\n"
         '[diffusion_styles.134]\nbase = "tiny"\nsteps = 3\nloras = { pastel = 1.0 }\n'
         '[diffusion_styles.990]\nbase = "tiny"\nsteps = 3\ncontrolnet = "canny"\ncontrol = "lines"\n'
         'zh = "线稿油画"\nen = "Line-kept oil"\n'
     )
     srv = make_server(config=str(cfg))  # type: ignore[operator]
     cli_ = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
+    patient(cli_)
     src = b64(encode(photo("chelsea", (72, 64)), "PNG"))
     base = {"InputImage": src, "LogoAdd": 0, "Prompt": "a cat", "Strength": 0.7}
 
@@ -340,7 +379,9 @@ PARAMS = {
 
 
 @pytest.mark.parametrize("arch", reg.ARCHES)
-def test_shipped_configs_describe_the_real_networks(arch: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shipped_configs_describe_the_real_networks(
+    arch: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from accelerate import init_empty_weights
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer
@@ -356,7 +397,9 @@ def test_shipped_configs_describe_the_real_networks(arch: str, tmp_path: Path, m
         return sum(p.numel() for p in m.parameters())  # type: ignore[attr-defined]
 
     with init_empty_weights():
-        unet = UNet2DConditionModel.from_config(UNet2DConditionModel.load_config(str(folder), subfolder="unet"))
+        unet = UNet2DConditionModel.from_config(
+            UNet2DConditionModel.load_config(str(folder), subfolder="unet")
+        )
         vae = AutoencoderKL.from_config(AutoencoderKL.load_config(str(folder), subfolder="vae"))
         text = CLIPTextModel(CLIPTextConfig.from_pretrained(str(folder), subfolder="text_encoder"))
         text2 = 0

@@ -192,8 +192,13 @@ def save_single_file(folder: Path, target: Path) -> Path:
     from safetensors.torch import load_file, save_file
 
     def weights(sub: str) -> dict[str, Any]:
-        return load_file(str(folder / sub / "diffusion_pytorch_model.safetensors" if sub != "text_encoder"
-                             else folder / sub / "model.safetensors"))
+        return load_file(
+            str(
+                folder / sub / "diffusion_pytorch_model.safetensors"
+                if sub != "text_encoder"
+                else folder / sub / "model.safetensors"
+            )
+        )
 
     def config(sub: str) -> dict[str, Any]:
         return json.loads((folder / sub / "config.json").read_text())
@@ -247,7 +252,16 @@ def build_tiny_controlnet(folder: Path, target: Path, seed: int = 2) -> Path:
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, param in cn.named_parameters():
-            if name.startswith(("controlnet_down_blocks", "controlnet_mid_block", "controlnet_cond_embedding")):
+            if name.startswith(
+                ("controlnet_down_blocks", "controlnet_mid_block", "controlnet_cond_embedding")
+            ):
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.3)
     cn.save_pretrained(str(target))
     return target
+
+
+def patient(cli: Any, seconds: float = 240.0) -> None:
+    """A Tencent SDK client that waits longer for a reply: the first diffusion call loads the models, and a
+    shared 2-core machine can be slow (the tests bound time by their own timeouts)."""
+    cli.request.set_req_timeout(seconds)
+    cli.request.conn.timeout = seconds

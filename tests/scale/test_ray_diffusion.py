@@ -56,15 +56,21 @@ def test_node_settings_are_absolute_and_bounded(tmp_path: Path, monkeypatch: pyt
     json.dumps(data, default=str)  # plain data
     monkeypatch.chdir("/")  # a replica runs elsewhere: the engine still finds every model
     data["diffusion_styles"] = STYLES
-    replica = EngineReplica("diffusion", 60.0, settings=data)
-    info = replica.describe()
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        replica = EngineReplica("diffusion", 60.0, settings=data)
+        from restyle.service import configured_catalogue
+
+        style = configured_catalogue(replica.settings)["990"]
+        out = replica.stylize(photo("astronaut", (64, 64)), style, 0.6, "a cat", "", 1)
+        info = replica.describe()
+    finally:
+        torch.set_num_threads(threads)
+    assert out.shape == (64, 64, 3)
     assert info["engine"] == "Engine" and info["device"] == "cpu" and info["torch_threads"] == 1
     assert info["diffusion_models"] == str(tmp_path / "models" / "models.toml")
-    from restyle.service import configured_catalogue
-
-    style = configured_catalogue(replica.settings)["990"]
-    out = replica.stylize(photo("astronaut", (64, 64)), style, 0.6, "a cat", "", 1)
-    assert out.shape == (64, 64, 3)
     assert replica.engine.cache.loads == {"base:tiny": 1, "lora:ink": 1}  # type: ignore[attr-defined]
 
 
@@ -76,6 +82,7 @@ def test_ray_replica_paints_like_a_local_node(tmp_path: Path, make_server: objec
         "diffusion_models": "models/models.toml",  # relative to the node's working folder (tmp_path)
         "diffusion_device": "cpu",
         "diffusion_styles": STYLES,
+        "job_timeout_s": 300,
     }
     local = make_server(**settings)  # type: ignore[operator]
     node = start_slow_node(tmp_path, engine_backend="ray", **settings)
@@ -84,6 +91,7 @@ def test_ray_replica_paints_like_a_local_node(tmp_path: Path, make_server: objec
 
         def paint(srv: object) -> np.ndarray:
             cli = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))  # type: ignore[attr-defined]
+            tiny.patient(cli)
             resp = sdk.call(cli, {"InputImage": src, "Styles": ["990"], "LogoAdd": 0, "Prompt": "a cat"})
             return np.asarray(Image.open(io.BytesIO(base64.b64decode(resp.ResultImage))).convert("RGB"))
 

@@ -71,7 +71,11 @@ class EngineReplica:
     plain data."""
 
     def __init__(
-        self, engine_name: str, deadline_s: float, loopback: bool = False, settings: dict[str, Any] | None = None
+        self,
+        engine_name: str,
+        deadline_s: float,
+        loopback: bool = False,
+        settings: dict[str, Any] | None = None,
     ) -> None:
         if loopback:
             _bind_replica_grpc_to_loopback()

@@ -70,7 +70,12 @@ def add(
     target = _registry_path(config, registry)
     models = _load(target)
     path = path.expanduser().resolve()
-    if kind == "base" and path.suffix.lower() in reg.SINGLE_FILE_SUFFIXES and not arch and model_config is None:
+    if (
+        kind == "base"
+        and path.suffix.lower() in reg.SINGLE_FILE_SUFFIXES
+        and not arch
+        and model_config is None
+    ):
         arch = reg.guess_arch(path)
         if not arch:
             err.print("[red]cannot tell the architecture of this file: give --arch or --model-config[/red]")

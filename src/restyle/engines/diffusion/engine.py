@@ -195,7 +195,9 @@ class Engine(BaseEngine):
         def run(items: list[_Item]) -> list[np.ndarray]:
             return self._paint(resident, cn, preset, float(request.strength), steps, run_steps, items)
 
-        return self.batcher.submit(key, item, run, lambda members: self._hold(resident, members), request.checkpoint)
+        return self.batcher.submit(
+            key, item, run, lambda members: self._hold(resident, members), request.checkpoint
+        )
 
     @contextlib.contextmanager
     def _hold(self, resident: Resident, members: Callable[[], list[_Item]]) -> Iterator[None]:

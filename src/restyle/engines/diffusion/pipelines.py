@@ -100,7 +100,9 @@ class Resident:
             loader.loads["controlnet:" + controlnet.name] += 1
         return pipe
 
-    def use_loras(self, loras: tuple[tuple[str, float], ...], models: reg.Registry, loader: ModelCache) -> None:
+    def use_loras(
+        self, loras: tuple[tuple[str, float], ...], models: reg.Registry, loader: ModelCache
+    ) -> None:
         """Load adapters not loaded yet, then activate exactly ``loras`` (none: LoRA off)."""
         changed = False
         for name, _ in loras:
@@ -108,7 +110,9 @@ class Resident:
                 model = models.get("lora", name)
                 from safetensors.torch import load_file
 
-                state = load_file(str(model.path)) if model.path.suffix == ".safetensors" else _torch_load(model)
+                state = (
+                    load_file(str(model.path)) if model.path.suffix == ".safetensors" else _torch_load(model)
+                )
                 with warnings.catch_warnings():  # peft warns that a second adapter is a second adapter
                     warnings.filterwarnings("ignore", message="Already found a `peft_config`")
                     self.pipe.load_lora_weights(state, adapter_name=_adapter(name))
@@ -201,7 +205,9 @@ class ModelCache:
                 self._resident.move_to_end(base)
                 while len(self._resident) > self.max_resident:
                     old, dropped = self._resident.popitem(last=False)
-                    log.info("diffusion model %s unloaded (diffusion_resident_models = %d)", old, self.max_resident)
+                    log.info(
+                        "diffusion model %s unloaded (diffusion_resident_models = %d)", old, self.max_resident
+                    )
                     with dropped.lock:  # a running job keeps its reference; wait for it, then free
                         dropped.control_pipes.clear()
                     _free_memory(dropped.device)
