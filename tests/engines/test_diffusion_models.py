@@ -408,3 +408,21 @@ def test_shipped_configs_describe_the_real_networks(
             text2 = count(CLIPTextModelWithProjection(cfg2))
     assert (count(unet), count(text), text2) == PARAMS[arch]
     assert count(vae) == 83_653_863
+
+
+def test_shipped_example_maps_tencent_ids_to_presets() -> None:
+    import tomllib
+    from importlib import resources
+
+    from restyle.config import Settings
+    from restyle.engines.diffusion import Preset, configure_catalogue
+    from restyle.styles import catalogue
+
+    text = resources.files("restyle.engines.diffusion").joinpath("example.toml").read_text("utf-8")
+    settings = Settings(**tomllib.loads(text))
+    cat = configure_catalogue(catalogue(), settings)
+    presets = {sid: Preset.from_style(cat[sid], default_steps=20) for sid in ("201", "104", "133", "134")}
+    assert all(cat[sid].engine == "diffusion" for sid in presets)
+    assert presets["201"].loras == (("anime", 0.8),) and presets["201"].control == "lines"
+    assert presets["133"].controlnet == "canny" and presets["134"].base == "sdxl-turbo"
+    assert cat["201"].zh == catalogue()["201"].zh  # the Tencent names stay
