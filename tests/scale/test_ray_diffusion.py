@@ -47,12 +47,19 @@ def test_node_settings_are_absolute_and_bounded(tmp_path: Path, monkeypatch: pyt
     _kit(tmp_path)
     monkeypatch.chdir(tmp_path)
     settings = load_settings(
-        None, diffusion_models="models/models.toml", diffusion_device="cpu", ray_num_cpus=1, data_dir="data"
+        None,
+        diffusion_models="models/models.toml",
+        diffusion_device="cpu",
+        ray_num_cpus=1,
+        data_dir="data",
+        secret_id="AKIDx",
+        secret_key="k" * 32,
     )
     data = node_settings(settings)
     assert data["diffusion_models"] == str(tmp_path / "models" / "models.toml")
     assert data["data_dir"] == str(tmp_path / "data")
     assert data["diffusion_threads"] == 1 and data["onnx_threads"] == 1
+    assert data["secret_key"] is None and data["s3_secret_access_key"] is None  # no credentials shipped
     json.dumps(data, default=str)  # plain data
     monkeypatch.chdir("/")  # a replica runs elsewhere: the engine still finds every model
     data["diffusion_styles"] = STYLES

@@ -59,6 +59,8 @@ def node_settings(settings: Any) -> dict[str, Any]:
     for key, value in data.items():
         if isinstance(value, Path):
             data[key] = str(value.expanduser().resolve())
+    for key in ("secret_id", "secret_key", "master_key", "s3_access_key_id", "s3_secret_access_key"):
+        data[key] = None  # engines need no credentials: keep them on the API node
     threads = max(1, int(settings.ray_num_cpus))
     for key in ("diffusion_threads", "onnx_threads"):
         if not data.get(key):
