@@ -133,7 +133,10 @@ def main() -> None:
     )
     args, rest = ap.parse_known_args()
     if args.device:
-        cmd = [sys.executable, str(ROOT / "bench" / "bench_diffusion.py"), "--device", args.device, *rest]
+        cmd = [sys.executable, str(ROOT / "bench" / "bench_diffusion.py"), "--device", args.device]
+        cmd += ["--repeat", str(args.repeat), *rest]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
         raise SystemExit(subprocess.run(cmd, cwd=ROOT, check=False).returncode)
     if rest:
         ap.error(f"unrecognized arguments: {' '.join(rest)}")
