@@ -22,7 +22,8 @@ from restyle.engines import diffusion as diffusion_engine
 from restyle.styles import Style
 from tests.conftest import b64, encode, photo
 
-pytestmark = pytest.mark.restyle_only
+# building the tiny models and loading them takes ~20 s alone, minutes on a shared, loaded machine
+pytestmark = [pytest.mark.restyle_only, pytest.mark.timeout(900)]
 if diffusion_engine.missing_packages():
     pytest.skip("restyle[diffusion] is not installed", allow_module_level=True)
 

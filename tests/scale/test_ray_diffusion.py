@@ -29,7 +29,7 @@ from tests.engines import tiny_diffusion as tiny  # noqa: E402
 from tests.scale.backends import process_tree, start_slow_node  # noqa: E402
 from tests.scale.test_ray import _wait_gone  # noqa: E402
 
-pytestmark = [pytest.mark.restyle_only, pytest.mark.slow]
+pytestmark = [pytest.mark.restyle_only, pytest.mark.slow, pytest.mark.timeout(900)]
 STYLES = {"990": {"base": "tiny", "loras": {"ink": 1.0}, "steps": 3, "template": "{prompt}, oil"}}
 
 
