@@ -42,7 +42,7 @@ def tiny_registry(folder: Path) -> Path:
 
     from restyle.engines.diffusion import registry as reg
 
-    base = tiny.build_tiny_pipeline(folder / "tiny-sd")
+    base = tiny.build_tiny_pipeline(folder / "tiny-sd", vae_blocks=4)  # 8× latents, as real SD
     lora = tiny.build_tiny_lora(base, folder / "lora", seed=1)
     models = reg.Registry(file=folder / "models.toml")
     models.add(reg.Model(kind="base", name="tiny", path=base))
