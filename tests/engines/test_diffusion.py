@@ -112,7 +112,7 @@ def test_sdk_end_to_end(checkpoint: Path, tmp_path: Path, make_server: object) -
         '[diffusion_styles.990]\ntemplate = "{prompt}, oil painting"\nzh = "油画"\nen = "Oil painting"\n'
         '[diffusion_styles.133]\ntemplate = "{prompt}, impressionist garden"\nnegative = "blurry"\n'
     )
-    srv = make_server(config=str(cfg))  # type: ignore[operator]
+    srv = make_server(config=str(cfg), wait_s=180)  # type: ignore[operator]
     cli = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
     patient(cli)
     src = b64(encode(photo("chelsea", (72, 64)), "PNG"))

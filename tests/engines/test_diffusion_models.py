@@ -348,7 +348,7 @@ def test_sdk_end_to_end(kit: Kit, tmp_path: Path, make_server: object) -> None:
         '[diffusion_styles.990]\nbase = "tiny"\nsteps = 3\ncontrolnet = "canny"\ncontrol = "lines"\n'
         'zh = "线稿油画"\nen = "Line-kept oil"\n'
     )
-    srv = make_server(config=str(cfg))  # type: ignore[operator]
+    srv = make_server(config=str(cfg), wait_s=180)  # type: ignore[operator]  # slow imports on a loaded host
     cli_ = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
     patient(cli_)
     src = b64(encode(photo("chelsea", (72, 64)), "PNG"))

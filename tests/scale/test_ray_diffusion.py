@@ -67,7 +67,7 @@ def test_node_settings_are_absolute_and_bounded(tmp_path: Path, monkeypatch: pyt
 
     threads = torch.get_num_threads()
     try:
-        replica = EngineReplica("diffusion", 60.0, settings=data)
+        replica = EngineReplica("diffusion", 600.0, settings=data)
         from restyle.service import configured_catalogue
 
         style = configured_catalogue(replica.settings)["990"]
@@ -91,7 +91,7 @@ def test_ray_replica_paints_like_a_local_node(tmp_path: Path, make_server: objec
         "diffusion_styles": STYLES,
         "job_timeout_s": 300,
     }
-    local = make_server(**settings)  # type: ignore[operator]
+    local = make_server(wait_s=180, **settings)  # type: ignore[operator]
     node = start_slow_node(tmp_path, engine_backend="ray", **settings)
     try:
         src = b64(encode(photo("chelsea", (72, 64)), "PNG"))
