@@ -97,7 +97,7 @@ def run_case(
 
 def tiny_checkpoint(folder: Path) -> Path:
     sys.path.insert(0, str(ROOT))
-    from tests.engines.test_diffusion import build_tiny_pipeline
+    from tests.engines.tiny_diffusion import build_tiny_pipeline
 
     return build_tiny_pipeline(folder)
 
@@ -126,7 +126,20 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads (0 = all cores)")
     ap.add_argument("--case", help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    ap.add_argument(
+        "--device",
+        help="diffusion only, on this device (cuda, cpu): bench/bench_diffusion.py's table "
+        "(512² and 768², 1/2/4/default steps, batching, peak memory); other options pass through",
+    )
+    args, rest = ap.parse_known_args()
+    if args.device:
+        cmd = [sys.executable, str(ROOT / "bench" / "bench_diffusion.py"), "--device", args.device]
+        cmd += ["--repeat", str(args.repeat), *rest]
+        if args.threads:
+            cmd += ["--threads", str(args.threads)]
+        raise SystemExit(subprocess.run(cmd, cwd=ROOT, check=False).returncode)
+    if rest:
+        ap.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.case:  # worker: one case, JSON on stdout
         engine, style_id, w, h, ckpt = json.loads(args.case)
         print(json.dumps(run_case(engine, style_id, w, h, args.repeat, args.threads, ckpt)))

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from restyle.cli_models import cartoon_app
 from restyle.config import Settings, load_settings
+from restyle.engines.diffusion.cli import models_app
 
 # plain click help: no type column ("<bool>", "<path>") next to every option
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(keys_app, name="keys")
 accounts_app = typer.Typer(no_args_is_help=True, help="Account status and quota.")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(cartoon_app, name="cartoon-model")
+app.add_typer(models_app, name="models")  # restyle models add | list | check (diffusion model registry)
 # wide when piped, so ids and keys are never cropped in scripts
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)

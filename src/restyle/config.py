@@ -61,6 +61,18 @@ class DiffusionStyle(BaseModel):
     strength: float | None = Field(None, gt=0, le=1, description="Default Strength.")
     zh: str = Field("", description="Chinese name (default: the current style's, or the id).")
     en: str = Field("", description="English name (default: the current style's, or the id).")
+    # the preset: which models, how many steps (restyle.engines.diffusion.presets)
+    base: str = Field(
+        "", description="Base model name in the model registry (default: diffusion_checkpoint)."
+    )
+    loras: dict[str, float] = Field({}, description="LoRA names in the model registry and their weights.")
+    steps: int | None = Field(None, ge=1, le=200, description="Steps (default: diffusion_steps).")
+    guidance: float | None = Field(None, ge=0, le=30, description="Classifier-free guidance scale.")
+    scheduler: str = Field("", description="default | ddim | euler | euler_a | dpm++ | lcm | pndm.")
+    controlnet: str = Field("", description="ControlNet name in the model registry (none: plain img2img).")
+    control: Literal["canny", "lines"] = Field("canny", description="ControlNet conditioning image.")
+    control_scale: float = Field(1.0, ge=0, le=2, description="ControlNet conditioning scale.")
+    max_side: int | None = Field(None, ge=64, le=4096, description="Paint at most this large, then resize.")
 
 
 class Settings(BaseSettings):
@@ -283,6 +295,33 @@ class Settings(BaseSettings):
         {},
         description="Style ids painted by the diffusion engine ([diffusion_styles.<id>] template, "
         "strength, zh, en, negative); an existing id is switched, a new id is added.",
+    )
+    diffusion_models: Path | None = Field(
+        None, description="Model registry TOML (base checkpoints, LoRAs, ControlNets; restyle models add)."
+    )
+    diffusion_resident_models: int = Field(
+        2, ge=1, description="Base models kept loaded at once (least recently used is unloaded)."
+    )
+    diffusion_dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        "auto", description="Diffusion weights dtype: auto (float16 on CUDA, float32 on CPU)."
+    )
+    diffusion_attention: Literal["sdpa", "eager"] = Field(
+        "sdpa", description="Attention: torch scaled_dot_product_attention (sdpa) or plain (eager)."
+    )
+    diffusion_channels_last: bool = Field(False, description="UNet and VAE in channels-last memory format.")
+    diffusion_compile: bool = Field(False, description="torch.compile the UNet (slow first call).")
+    diffusion_vae_tiling: bool = Field(False, description="Decode large outputs in VAE tiles (less memory).")
+    diffusion_cpu_offload: Literal["none", "model", "sequential"] = Field(
+        "none",
+        description="CUDA only: keep idle components on the CPU (model) or stream layers (sequential).",
+    )
+    diffusion_warmup: bool = Field(False, description="Load and run each diffusion style once at startup.")
+    diffusion_threads: int = Field(0, ge=0, description="torch CPU threads (0 = torch's default).")
+    diffusion_batch_size: int = Field(
+        1, ge=1, le=64, description="Concurrent requests of one preset painted in one batch (1 = off)."
+    )
+    diffusion_batch_wait_ms: float = Field(
+        10.0, ge=0, le=1000, description="How long a request waits for others to join its batch."
     )
     esrgan_tile: int = Field(
         192, ge=32, description="EnhanceImage esrgan: input tile size (tiles overlap by esrgan_overlap)."

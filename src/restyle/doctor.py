@@ -151,6 +151,21 @@ def model_checks(settings: Settings) -> Iterator[Check]:
         return True, f"{folder} ({cls})"
 
     yield _guard("model", "diffusion checkpoint", checkpoint)
+    if settings.diffusion_models is not None:  # the model registry: files exist, offline configs present
+        from restyle.engines.diffusion import registry
+
+        try:
+            models = list(registry.load(settings.diffusion_models))
+        except (OSError, ValueError) as exc:
+            yield Check("model", "diffusion model registry", False, str(exc))
+            return
+        for m in models:
+
+            def one(m: registry.Model = m) -> tuple[bool, str]:
+                c = registry.check(m, hashes=False)
+                return c.ok, f"{m.path}: {c.detail} (restyle models check verifies sha256)"
+
+            yield _guard("model", f"diffusion {m.kind} {m.name}", one)
 
 
 # --- other assets -----------------------------------------------------------------------------------

@@ -20,79 +20,11 @@ from restyle.engines import StyleRequest
 from restyle.engines import diffusion as diffusion_engine
 from restyle.styles import Style
 from tests.conftest import b64, encode, photo
+from tests.engines.tiny_diffusion import build_tiny_pipeline, patient
 
 pytestmark = pytest.mark.restyle_only
 if diffusion_engine.missing_packages():
     pytest.skip("restyle[diffusion] is not installed", allow_module_level=True)
-
-
-def build_tiny_pipeline(folder: Path) -> Path:
-    """UNet2DConditionModel + AutoencoderKL + CLIPTextModel + CLIPTokenizer, random weights (seed 0)."""
-    import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionImg2ImgPipeline, UNet2DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(8, 16),
-        layers_per_block=1,
-        sample_size=16,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=16,
-        attention_head_dim=2,
-        norm_num_groups=4,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16),
-        in_channels=3,
-        out_channels=3,
-        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
-        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=4,
-        norm_num_groups=4,
-        sample_size=32,
-    )
-    text = CLIPTextModel(
-        CLIPTextConfig(
-            bos_token_id=0,
-            eos_token_id=2,
-            pad_token_id=1,
-            hidden_size=16,
-            intermediate_size=32,
-            num_attention_heads=2,
-            num_hidden_layers=2,
-            vocab_size=1000,
-        )
-    )
-    # transformers 5.x: a CLIP tokenizer straight from a vocab dict and a merges list (no files to fetch)
-    vocab = {"<|startoftext|>": 0, "!": 1, "<|endoftext|>": 2}
-    for i, ch in enumerate("abcdefghijklmnopqrstuvwxyz,"):
-        vocab[ch] = 3 + i
-        vocab[ch + "</w>"] = 40 + i
-    tokenizer = CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
-    scheduler = DDIMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        clip_sample=False,
-        set_alpha_to_one=False,
-        steps_offset=1,
-    )
-    pipe = StableDiffusionImg2ImgPipeline(
-        vae=vae,
-        text_encoder=text,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
-    pipe.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -175,12 +107,14 @@ def test_sdk_end_to_end(checkpoint: Path, tmp_path: Path, make_server: object) -
     cfg.write_text(
         f'diffusion_checkpoint = "{checkpoint}"\n'
         "diffusion_steps = 3\n"
+        "job_timeout_s = 300\n"
         'diffusion_device = "cpu"\n'
         '[diffusion_styles.990]\ntemplate = "{prompt}, oil painting"\nzh = "油画"\nen = "Oil painting"\n'
         '[diffusion_styles.133]\ntemplate = "{prompt}, impressionist garden"\nnegative = "blurry"\n'
     )
-    srv = make_server(config=str(cfg))  # type: ignore[operator]
+    srv = make_server(config=str(cfg), wait_s=180)  # type: ignore[operator]
     cli = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
+    patient(cli)
     src = b64(encode(photo("chelsea", (72, 64)), "PNG"))
     base = {"InputImage": src, "LogoAdd": 0, "Prompt": "a cat", "NegativePrompt": "dark"}
 

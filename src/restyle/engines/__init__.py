@@ -31,6 +31,8 @@ class StyleRequest:
     seed: int = 0
     #: call between expensive stages; raises RequestTimeout once the job's budget is spent
     checkpoint: Callable[[], None] = field(default=lambda: None)
+    #: engines that work in steps (diffusion) report ``(done, total)`` here, when given
+    progress: Callable[[int, int], None] | None = None
 
 
 class BaseEngine:

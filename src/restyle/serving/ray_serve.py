@@ -9,6 +9,8 @@ same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
   most ``ray_max_queued_requests`` more per engine, beyond which the call answers
   ``RequestLimitExceeded`` at once (the SDK's ``StandardRetryer``, when a client enables it,
   retries that code with backoff).
+* Node settings: replicas build their engine with ``from_settings`` from the API node's settings
+  (paths made absolute, threads bounded by ``ray_num_cpus``) and check the styles they will paint.
 * GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
   the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
 * Cancellation: the API side waits in short slices and checks the job's budget between them; a job
@@ -47,15 +49,74 @@ GPU_ENGINES = {"diffusion", "diffusers_img2img", "onnx", "onnx_model"}
 POLL_S = 0.1
 
 
-class EngineReplica:
-    """What runs inside a Serve replica: one engine object, called with plain data."""
+def node_settings(settings: Any) -> dict[str, Any]:
+    """The API node's settings as plain data for its replicas: every path made absolute (a replica runs in
+    another process, maybe on another machine with the same layout), and engines' CPU threads bounded by
+    the CPUs a replica reserves when they are left at 0 (= all cores, which replicas would oversubscribe)."""
+    from pathlib import Path
 
-    def __init__(self, engine_name: str, deadline_s: float, loopback: bool = False) -> None:
+    data: dict[str, Any] = settings.model_dump(mode="python")
+    for key, value in data.items():
+        if isinstance(value, Path):
+            data[key] = str(value.expanduser().resolve())
+    for key in ("secret_id", "secret_key", "master_key", "s3_access_key_id", "s3_secret_access_key"):
+        data[key] = None  # engines need no credentials: keep them on the API node
+    threads = max(1, int(settings.ray_num_cpus))
+    for key in ("diffusion_threads", "onnx_threads"):
+        if not data.get(key):
+            data[key] = threads
+    return data
+
+
+class EngineReplica:
+    """What runs inside a Serve replica: one engine object built from the node's settings, called with
+    plain data."""
+
+    def __init__(
+        self,
+        engine_name: str,
+        deadline_s: float,
+        loopback: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         if loopback:
             _bind_replica_grpc_to_loopback()
         self.name = engine_name
         self.deadline_s = deadline_s
-        self.engine: BaseEngine = plugins.resolve("engine", engine_name, engines.REGISTRY)()
+        cls: Any = plugins.resolve("engine", engine_name, engines.REGISTRY)
+        if settings is not None and hasattr(cls, "from_settings"):
+            from restyle.config import Settings
+
+            self.settings: Any = Settings(**settings)
+            self.engine: BaseEngine = cls.from_settings(self.settings)
+        else:
+            self.settings = None
+            self.engine = cls()
+        if settings is not None:  # a style its engine cannot run here fails the deployment, naming it
+            from restyle.service import configured_catalogue
+
+            check = getattr(self.engine, "check_style", None)
+            if check is not None and self.settings is not None:
+                for style in configured_catalogue(self.settings).values():
+                    if style.engine == engine_name:
+                        check(style)
+
+    def describe(self) -> dict[str, Any]:
+        """What this replica was built with (tests, operators)."""
+        out: dict[str, Any] = {"pid": os.getpid(), "engine": type(self.engine).__name__}
+        for key in ("device", "checkpoint", "steps"):
+            if hasattr(self.engine, key):
+                out[key] = str(getattr(self.engine, key))
+        if self.settings is not None:
+            out["diffusion_models"] = str(self.settings.diffusion_models)
+            out["diffusion_threads"] = self.settings.diffusion_threads
+        try:
+            import torch
+
+            out["torch_threads"] = torch.get_num_threads()
+        except ImportError:
+            pass
+        return out
 
     def stylize(
         self, image: np.ndarray, style: Style, strength: float, prompt: str, negative_prompt: str, seed: int
@@ -162,7 +223,8 @@ class RayBackend:
             ray_actor_options=options,
         )(EngineReplica)
         loopback = s.ray_address == "local"
-        return serve.run(deployment.bind(name, s.job_timeout_s, loopback), name=app_name, route_prefix=None)
+        app = deployment.bind(name, s.job_timeout_s, loopback, node_settings(s))
+        return serve.run(app, name=app_name, route_prefix=None)
 
     def ready(self) -> None:
         from ray import serve

@@ -1,0 +1,292 @@
+"""The diffusion engine: presets → resident base pipelines (LRU) → micro-batched img2img calls."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from restyle import errors
+from restyle.engines import BaseEngine, StyleRequest
+from restyle.engines.diffusion import control
+from restyle.engines.diffusion import registry as reg
+from restyle.engines.diffusion.batcher import MicroBatcher
+from restyle.engines.diffusion.pipelines import GpuOptions, ModelCache, Resident, quiet_numpy_copy_warning
+from restyle.engines.diffusion.presets import Preset, effective_steps, render_prompt, working_size
+from restyle.styles import Style
+
+if TYPE_CHECKING:
+    from restyle.config import Settings
+
+log = logging.getLogger("restyle.engines.diffusion")
+
+EXTRA = "pip install 'restyle[diffusion]'"
+REQUIRED = ("torch", "diffusers", "transformers", "accelerate", "peft", "safetensors")
+
+
+def missing_packages() -> list[str]:
+    import importlib.util
+
+    return [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+
+
+@dataclass
+class _Item:
+    image: Any  # PIL image at the working size
+    control: Any  # PIL conditioning image, or None
+    prompt: str
+    negative: str
+    seed: int
+    size: tuple[int, int]  # the caller's (h, w)
+    checkpoint: Callable[[], None]
+    progress: Callable[[int, int], None] | None
+    style_id: str
+
+
+def _expired(item: _Item) -> bool:
+    try:
+        item.checkpoint()
+    except errors.TencentError:
+        return True
+    return False
+
+
+class Engine(BaseEngine):
+    """Paints with diffusers img2img (optionally ControlNet) pipelines described by per-style presets."""
+
+    name = "diffusion"
+    uses_gpu = True
+
+    def __init__(
+        self,
+        *,
+        checkpoint: Path | None = None,
+        steps: int = 20,
+        device: str = "auto",
+        models: reg.Registry | None = None,
+        options: GpuOptions | None = None,
+        resident_models: int = 2,
+        batch_size: int = 1,
+        batch_wait_s: float = 0.01,
+        warmup: bool = False,
+    ) -> None:
+        self.checkpoint = checkpoint
+        self.steps = steps
+        self.models = models or reg.Registry()
+        self.options = options or GpuOptions(device=device)
+        self.device = self.options.device
+        self.cache = ModelCache(self.models, self.options, resident_models)
+        self.batcher: MicroBatcher[_Item, np.ndarray] = MicroBatcher(batch_size, batch_wait_s)
+        self.warmup = warmup
+        self._warm: set[str] = set()
+        self._warm_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Engine:
+        return cls(
+            checkpoint=settings.diffusion_checkpoint,
+            steps=settings.diffusion_steps,
+            models=reg.load(settings.diffusion_models),
+            options=options_from_settings(settings),
+            resident_models=settings.diffusion_resident_models,
+            batch_size=settings.diffusion_batch_size,
+            batch_wait_s=settings.diffusion_batch_wait_ms / 1000.0,
+            warmup=settings.diffusion_warmup,
+        )
+
+    # -- doctor / startup --------------------------------------------------------------------------
+
+    def available(self) -> tuple[bool, str]:
+        missing = missing_packages()
+        if missing:
+            return False, f"{', '.join(missing)} not installed ({EXTRA})"
+        bases = list(self.models.models["base"])
+        if self.checkpoint is None and not bases:
+            return False, "no diffusion_checkpoint and no base model in the registry (diffusion_models)"
+        if self.checkpoint is not None and not (self.checkpoint / "model_index.json").is_file():
+            return False, f"{self.checkpoint} has no model_index.json (not a diffusers checkpoint folder)"
+        what = [f"checkpoint {self.checkpoint}"] if self.checkpoint else []
+        what += [f"base {b}" for b in bases]
+        return True, f"{', '.join(what)}; device {self.resolve_device()}"
+
+    def resolve_device(self) -> str:
+        return self.options.resolve_device()
+
+    def preset(self, style: Style) -> Preset:
+        default = str(self.checkpoint) if self.checkpoint else ""
+        return Preset.from_style(style, default_steps=self.steps, default_base=default)
+
+    def check_style(self, style: Style) -> None:
+        """Fail at startup, naming the style, when it cannot be painted here; warm it up if asked."""
+        missing = missing_packages()
+        if missing:
+            msg = f"style {style.id} uses engine diffusion, which needs {', '.join(missing)}: {EXTRA}"
+            raise RuntimeError(msg)
+        preset = self.preset(style)
+        try:
+            base = self.cache.model(preset.base)
+            for name, _ in preset.loras:
+                self.models.get("lora", name)
+            if preset.controlnet:
+                self.models.get("controlnet", preset.controlnet)
+        except KeyError as exc:
+            msg = f"style {style.id}: {exc.args[0]}"
+            raise ValueError(msg) from None
+        if base.path.is_dir() and not (base.path / "model_index.json").is_file():
+            msg = f"style {style.id}: diffusion checkpoint {base.path} has no model_index.json"
+            raise ValueError(msg)
+        if not base.path.exists():
+            msg = f"style {style.id}: diffusion base {base.path} does not exist"
+            raise ValueError(msg)
+        if "{prompt}" not in (style.template or "{prompt}"):
+            log.warning(
+                "style %s: template %r has no {prompt}; the caller's Prompt is unused",
+                style.id,
+                style.template,
+            )
+        if self.warmup:
+            self.warm_up(style)
+
+    def warm_up(self, style: Style) -> None:
+        """Load the style's models and paint a small picture once (kernels, allocator, compile)."""
+        with self._warm_lock:
+            if style.id in self._warm:
+                return
+            self._warm.add(style.id)
+        grey = np.full((64, 64, 3), 128, np.uint8)
+        self.stylize(grey, StyleRequest(style=style, strength=style.strength, prompt="", seed=0))
+        log.info("diffusion style %s warmed up (%s)", style.id, self.preset(style).describe())
+
+    # -- stylise -----------------------------------------------------------------------------------
+
+    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+        from PIL import Image
+
+        style = request.style
+        preset = self.preset(style)
+        resident = self.cache.base(preset.base)
+        cn = self.models.get("controlnet", preset.controlnet) if preset.controlnet else None
+        steps, run_steps = effective_steps(preset.steps, request.strength)
+        h, w = image.shape[:2]
+        wh, ww = working_size(h, w, preset.max_side)
+        work = image if (wh, ww) == (h, w) else cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
+        cond = Image.fromarray(control.conditioning(preset.control, work)) if cn is not None else None
+        negative = ", ".join(x for x in (request.negative_prompt.strip(), preset.negative) if x)
+        item = _Item(
+            image=Image.fromarray(work),
+            control=cond,
+            prompt=render_prompt(style.template, request.prompt),
+            negative=negative,
+            seed=int(request.seed),
+            size=(h, w),
+            checkpoint=request.checkpoint,
+            progress=request.progress,
+            style_id=style.id,
+        )
+        key = (preset, round(float(request.strength), 6), steps, wh, ww)
+
+        def run(items: list[_Item]) -> list[np.ndarray]:
+            return self._paint(resident, cn, preset, float(request.strength), steps, run_steps, items)
+
+        return self.batcher.submit(
+            key, item, run, lambda members: self._hold(resident, members), request.checkpoint
+        )
+
+    @contextlib.contextmanager
+    def _hold(self, resident: Resident, members: Callable[[], list[_Item]]) -> Iterator[None]:
+        """The base's pipeline lock; waiting stops only when every member of the batch is out of time."""
+        while not resident.lock.acquire(timeout=0.05):
+            items = members()
+            if all(_expired(it) for it in items):
+                items[0].checkpoint()
+        try:
+            yield
+        finally:
+            resident.lock.release()
+
+    def _paint(
+        self,
+        resident: Resident,
+        cn: reg.Model | None,
+        preset: Preset,
+        strength: float,
+        steps: int,
+        run_steps: int,
+        items: list[_Item],
+    ) -> list[np.ndarray]:
+        import torch
+
+        pipe = resident.pipeline(cn, self.cache)
+        resident.use_loras(preset.loras, self.models, self.cache)
+        resident.use_scheduler(pipe, preset.scheduler)
+        # one CPU generator per request: a seed gives the same image alone, in a batch, on any device
+        generators = [torch.Generator(device="cpu").manual_seed(it.seed) for it in items]
+
+        def on_step(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+            alive = [it for it in items if not _expired(it)]
+            if not alive:  # everyone's budget is spent: stop between steps
+                items[0].checkpoint()
+            for it in alive:
+                if it.progress is not None:
+                    it.progress(min(step + 1, run_steps), run_steps)
+            return kwargs
+
+        negatives = [it.negative for it in items]
+        args: dict[str, Any] = {
+            "prompt": [it.prompt for it in items],
+            "negative_prompt": negatives if any(negatives) else None,
+            "image": [it.image for it in items],
+            "strength": strength,
+            "num_inference_steps": steps,
+            "guidance_scale": preset.guidance,
+            "generator": generators,
+            "output_type": "np",
+            "callback_on_step_end": on_step,
+        }
+        if cn is not None:
+            args["control_image"] = [it.control for it in items]
+            args["controlnet_conditioning_scale"] = preset.control_scale
+        with torch.inference_mode(), quiet_numpy_copy_warning():
+            result = pipe(**args)
+        outs = []
+        for it, img in zip(items, result.images, strict=True):
+            log.info(
+                "diffusion style %s: effective_steps=%d (asked %d, strength %.3f), seed %d, %dx%d on %s, "
+                "batch %d, %s",
+                it.style_id,
+                run_steps,
+                steps,
+                strength,
+                it.seed,
+                it.image.width,
+                it.image.height,
+                resident.device,
+                len(items),
+                preset.describe(),
+            )
+            out = np.clip(np.asarray(img, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            h, w = it.size
+            if out.shape[:2] != (h, w):
+                out = np.asarray(cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+            outs.append(np.ascontiguousarray(out[:, :, :3]))
+        return outs
+
+
+def options_from_settings(settings: Settings) -> GpuOptions:
+    return GpuOptions(
+        device=settings.diffusion_device,
+        dtype=settings.diffusion_dtype,
+        attention=settings.diffusion_attention,
+        channels_last=settings.diffusion_channels_last,
+        compile=settings.diffusion_compile,
+        vae_tiling=settings.diffusion_vae_tiling,
+        cpu_offload=settings.diffusion_cpu_offload,
+        threads=settings.diffusion_threads,
+    )
