@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, Colour, param, recipe
+from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
+from restyle.engines.classic.relief import diffuse, face_mask, height_field, normals, occlusion, specular
 from restyle.engines.classic.textures import (
     _fractal,
     _normal,
@@ -68,25 +69,51 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     return _u8(_times(_f(_gradient_map(tone, stops)), _clip(0.35 + 0.65 * shade, 0.0, 1.4)))
 
 
-@recipe("clay")
+@recipe("clay", native_strength=True)
 def clay(image: U8, req: StyleRequest) -> U8:
-    """Plasticine: big rounded lumps of matte colour, soft top-left light, faint thumbprints. Params: colors."""
-    u = _unit(image)
+    """Claymation: the subject modelled in plasticine. Flat saturated clay colours (k-means), each region a
+    rounded lump (domes over a smoothed-luminance relief), lit by a soft key light with a waxy sheen and
+    dark creases between lumps; fine thumbprints and tool dents in the surface. Faces keep their features.
+    Strength: clay coverage (photo colours -> plasticine palette), lump depth, smoothing. Params: colors."""
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 192), 40.0, 0.5)
-    small = _hsv(small, sat=1.25, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.95)]))
+    work = _fit(image, 400)
+    wu = _unit(work)
+    faces = face_mask(work)
+    smooth = _edge_preserving(work, 40.0, 0.45)
     req.checkpoint()
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 12)), req.seed))
-    flat = np.asarray(cv2.medianBlur(flat, 7), dtype=np.uint8)
-    lumps = _a(_blur(_f(np.asarray(_to(flat, image.shape, cv2.INTER_CUBIC), np.uint8)), 1.5 * u))
-    height = _a(_to(_domes(flat, 10.0), image.shape)) * np.float32(h / flat.shape[0])
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 7), dtype=np.uint8)
+    vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
+    cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
+    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
+    height = height_field(
+        work, flat=flat, base=0.8, dome=level(req, 0.2, 0.6), dome_radius=18.0 * wu, detail=0.1,
+        smooth=3.0 * wu, faces=faces, soften=2.5 * wu,
+    )
     req.checkpoint()
-    (dents,) = _texture(f"clay{u:.2f}", h, w, req.seed, lambda rng: [_fractal(rng, h, w, 12 * u, 2)])
-    height = _a(_blur(height, 4.0 * u)) + np.float32(0.5 * u) * dents
-    shade = _relief(height, depth=0.35)
-    sheen = _specular(height, depth=0.35, power=8.0)
-    f = _plus(_times(lumps, _clip(0.45 + 0.55 * shade, 0.0, 1.2)), 0.06 * sheen)
-    return _u8(_tint(f, (1.04, 1.0, 0.93)))
+    n = normals(height, level(req, 6.0, 16.0) * wu)
+    light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
+    light = _a(light * occlusion(height, 6.0 * wu, level(req, 0.5, 1.6)))
+    sheen = _a(specular(n, power=14.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.06, 0.16)))
+    small = _plus(_times(albedo, light), sheen)
+    out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
+    req.checkpoint()
+    u = _unit(image)
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        swirl = _fractal(rng, h, w, 22 * u, 2)
+        ridges = np.sin(swirl * np.float32(9.0))  # contour lines of smooth noise: whorls like fingerprints
+        where = np.clip(_fractal(rng, h, w, 70 * u, 2) - 0.6, 0.0, 1.0)
+        prints = _a(_blur(_a(ridges * where), 0.6 * u))
+        dents = _fractal(rng, h, w, 5 * u, 2)
+        surface = _a(prints * np.float32(0.8) + dents * np.float32(0.25))
+        slope_x = cv2.Sobel(surface, cv2.CV_32F, 1, 0, ksize=3)
+        slope_y = cv2.Sobel(surface, cv2.CV_32F, 0, 1, ksize=3)
+        return [_a((0.57 * slope_x + 0.82 * slope_y) * np.float32(0.25))]  # lit from the key light
+
+    (prints,) = _texture(f"clayprints{u:.2f}", h, w, req.seed, make)
+    out = _times(out, _a(1.0 + prints * np.float32(level(req, 0.03, 0.09))))
+    return _u8(_tint(out, (1.03, 1.0, 0.95)))
 
 
 def _felt(image: U8, req: StyleRequest, *, sat: float, value: U8, tint: Colour, fibre: float) -> U8:
