@@ -7,9 +7,10 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.relief import diffuse, face_mask, height_field, normals, occlusion, specular
+from restyle.engines.classic.relief import diffuse, face_detail, face_mask, height_field, normals, occlusion, rim, specular
 from restyle.engines.classic.textures import (
     _fractal,
+    _noise,
     _normal,
     _streaks,
     _texture,
@@ -78,7 +79,7 @@ def clay(image: U8, req: StyleRequest) -> U8:
     h, w = image.shape[:2]
     work = _fit(image, 400)
     wu = _unit(work)
-    faces = face_mask(work)
+    faces = face_mask(image, work.shape)
     smooth = _edge_preserving(work, 40.0, 0.45)
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
@@ -116,56 +117,103 @@ def clay(image: U8, req: StyleRequest) -> U8:
     return _u8(_tint(out, (1.03, 1.0, 0.95)))
 
 
-def _felt(image: U8, req: StyleRequest, *, sat: float, value: U8, tint: Colour, fibre: float) -> U8:
-    """Needle felt: flat wool regions that puff up like pillows, fuzzy borders and fibre texture."""
-    u = _unit(image)
-    h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 224), 40.0, 0.5)
-    small = _hsv(small, sat=sat, value=value)
-    req.checkpoint()
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 9)), req.seed))
-    flat = np.asarray(cv2.medianBlur(flat, 7), dtype=np.uint8)
-    height = _a(_to(_domes(flat, 6.0), image.shape)) * np.float32(h / flat.shape[0])
+def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: float) -> tuple[F32, F32]:
+    """Wool: thousands of short curved hairs drawn anti-aliased (light ones and dark ones, -1..1 around 0),
+    and a displacement field (unit pixels) that pushes colour along them across region borders (fuzz)."""
 
     def make(rng: np.random.Generator) -> list[F32]:
-        parts = [_streaks(rng, h, w, cell=1.0, length=7 * u, angle=a) for a in (15.0, 75.0, 135.0)]
-        return [_normal(np.maximum(np.maximum(parts[0], parts[1]), parts[2]))]
+        canvas = np.zeros((h, w), np.float32)
+        count = int(density * h * w / (length * u) ** 2 * 4)
+        for value in (1.0, -1.0):
+            x0 = rng.uniform(0, w, count)
+            y0 = rng.uniform(0, h, count)
+            angle = rng.uniform(0, np.pi, count)
+            bend = rng.normal(0.0, 0.5, count)
+            seg = length * u * rng.uniform(0.5, 1.3, count) / 3.0
+            pts = [np.stack([x0, y0], 1)]
+            for i in range(3):
+                a = angle + bend * i
+                pts.append(pts[-1] + np.stack([np.cos(a) * seg, np.sin(a) * seg], 1))
+            lines = np.round(np.stack(pts, 1) * 16).astype(np.int32)
+            layer = np.zeros((h, w), np.float32)
+            cv2.polylines(layer, list(lines), False, 1.0, 1, cv2.LINE_AA, 4)
+            canvas += np.float32(value) * layer
+        canvas = _a(np.clip(canvas, -1.0, 1.0))
+        dx = _noise(rng, h, w, 1.5 * u)
+        dy = _noise(rng, h, w, 1.5 * u)
+        return [canvas, _a(dx), _a(dy)]
 
-    (fibres,) = _texture(f"felt{u:.2f}", h, w, req.seed, make)
+    hair, dx, dy = _texture(f"fibres{u:.2f}/{length:.1f}/{density:.2f}", h, w, seed, make)
+    return hair, _a(cv2.merge([dx, dy]))
+
+
+def _felt(
+    image: U8, req: StyleRequest, *, sat: float, value: U8, tint: Colour, fibre: float, pastel: float
+) -> U8:
+    """Needle felt: wool pads of flat colour that puff up like pillows (soft matte light, no gloss), fuzzy
+    borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
+    h, w = image.shape[:2]
+    u = _unit(image)
+    work = _fit(image, 360)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 45.0, 0.5)
     req.checkpoint()
-    fuzzy = _warp(
-        np.asarray(_to(flat, image.shape, cv2.INTER_CUBIC), np.uint8),
-        _warp_maps("felt", h, w, req.seed, amplitude=2.0 * u, cell=2.5 * u),
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 9)), req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    wool = _hsv(flat, sat=sat, value=value)
+    if pastel > 0:
+        wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
+    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
+    albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
+    height = height_field(
+        work, flat=flat, base=0.4, dome=level(req, 0.3, 0.9), dome_radius=14.0 * wu, detail=0.08,
+        smooth=3.0 * wu, faces=faces, soften=1.5 * wu,
     )
-    height = _a(_blur(height, 3.0 * u)) + np.float32(0.6 * u) * fibres
-    shade = _relief(height, depth=0.5)
-    f = _times(_f(fuzzy), _clip(0.55 + 0.45 * shade, 0.0, 1.2) * (1.0 + fibre * fibres))
-    return _u8(_tint(f, tint))
+    n = normals(height, level(req, 4.0, 10.0) * wu)
+    light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
+    light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
+    small = _times(albedo, light)
+    req.checkpoint()
+    hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
+    open_ = _a(1.0 - 0.65 * _a(_to(faces, image.shape)))  # faces keep their features: less fuzz and hair
+    grid = _grid(h, w)
+    maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(level(req, 0.8, 2.2) * u))
+    big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
+    fuzzy = _a(cv2.remap(big, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    out = _times(fuzzy, _a(1.0 + hair * open_ * np.float32(level(req, 0.08, 0.2))))
+    out = _times(out, face_detail(image, _a(_to(faces, image.shape)), 4.0 * u))
+    return _u8(_tint(out, tint))
 
 
-@recipe("felt")
+def _grid(h: int, w: int) -> F32:
+    """Pixel coordinates as a 2-channel map (x, y) for ``cv2.remap``, cached per size."""
+
+    def make(_: np.random.Generator) -> list[F32]:
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return [_a(cv2.merge([gx, gy]))]
+
+    return _texture("grid", h, w, 0, make)[0]
+
+
+@recipe("felt", native_strength=True)
 def felt(image: U8, req: StyleRequest) -> U8:
-    """Western needle felt: bold saturated wool blobs, fuzzy borders, visible fibres. Params: colors."""
+    """Western needle felt: bold saturated wool pads, fuzzy borders, visible fibres and loose hairs.
+    Strength: wool coverage (photo colours -> felt palette), pad depth, fuzz width, fibre contrast.
+    Params: colors."""
     return _felt(
-        image,
-        req,
-        sat=1.5,
-        value=_curve([(0, 0.08), (0.5, 0.55), (1, 0.95)]),
-        tint=(1.0, 1.0, 1.0),
-        fibre=0.1,
+        image, req, sat=1.4, value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]), tint=(1.0, 1.0, 1.0),
+        fibre=1.0, pastel=0.0,
     )
 
 
-@recipe("felt_asian")
+@recipe("felt_asian", native_strength=True)
 def felt_asian(image: U8, req: StyleRequest) -> U8:
-    """Asian felt: the same wool in soft pastel, creamy-pink tones with finer fibre contrast. Params: colors."""
+    """Asian (kawaii) felt: the same wool in soft pastels on creamy pink, finer and denser fibres, chubbier
+    pads. Strength as for ``felt``. Params: colors."""
     return _felt(
-        image,
-        req,
-        sat=0.65,
-        value=_curve([(0, 0.4), (0.5, 0.8), (1, 1.0)]),
-        tint=(1.04, 0.97, 0.94),
-        fibre=0.06,
+        image, req, sat=0.8, value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]), tint=(1.05, 0.97, 0.95),
+        fibre=0.7, pastel=0.3,
     )
 
 

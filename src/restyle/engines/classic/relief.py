@@ -24,19 +24,31 @@ from restyle.engines.classic.base import F32, U8
 from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _gray
 
 
-def face_mask(image: U8) -> F32:
-    """Soft mask (0..1, size of ``image``) over the faces the shipped detector finds: an ellipse per face."""
+def face_mask(image: U8, shape: tuple[int, ...] | None = None) -> F32:
+    """Soft mask (0..1) over the faces the shipped detector finds in ``image``: an ellipse per face, drawn at
+    the height and width of ``shape`` (default: the image's)."""
     from restyle.faces import detect_faces
 
-    h, w = image.shape[:2]
+    h, w = (shape or image.shape)[:2]
+    sy, sx = h / image.shape[0], w / image.shape[1]
     mask = np.zeros((h, w), np.float32)
-    for x, y, bw, bh in detect_faces(image, max_faces=6):
-        centre = (round(x + bw / 2), round(y + bh * 0.55))
-        axes = (max(1, round(bw * 0.62)), max(1, round(bh * 0.78)))
+    for x, y, bw, bh in detect_faces(image, max_faces=8):
+        centre = (round((x + bw / 2) * sx), round((y + bh * 0.55) * sy))
+        axes = (max(1, round(bw * 0.62 * sx)), max(1, round(bh * 0.78 * sy)))
         cv2.ellipse(mask, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
     if not mask.any():
         return mask
-    return _clip(_a(_blur(mask, 0.08 * max(h, w))) * np.float32(1.6))
+    return _clip(_a(_blur(mask, 0.04 * max(h, w))) * np.float32(1.6))
+
+
+def face_detail(image: U8, faces: F32, sigma: float) -> F32:
+    """Multiplicative detail map (about 1) putting the photo's own eyes, brows and mouth back inside faces:
+    luminance over its blur (``sigma`` pixels), faded in by the face mask ``faces`` (size of ``image``)."""
+    if not faces.any():
+        return np.ones(image.shape[:2], np.float32)
+    g = _a(_f(_gray(image)) + np.float32(0.05))
+    ratio = _a(g / _a(_blur(g, sigma)))
+    return _a(1.0 + (np.clip(ratio, 0.3, 1.6) - 1.0) * faces)
 
 
 def domes(labels_img: U8, radius: float) -> F32:
