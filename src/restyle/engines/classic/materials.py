@@ -47,27 +47,66 @@ from restyle.engines.classic.toolkit import (
 )
 
 
-@recipe("woodcarving")
+@recipe("woodcarving", native_strength=True)
 def woodcarving(image: U8, req: StyleRequest) -> U8:
-    """Relief carved in wood: terraced depth from tone, lit chisel edges, pine-to-walnut grain. Params: levels."""
-    u = _unit(image)
+    """Relief carved in a wooden panel: each part of the subject a rounded raised form (smoothed luminance,
+    soft terraces and domes), the background gouged in scallops that run parallel to the outlines, continuous
+    pine-to-walnut grain through the whole panel, raking light with dark recesses and a faint oiled sheen.
+    Strength: relief depth, how much of the photo's tone stays in the wood, gouge depth. Params: levels."""
     h, w = image.shape[:2]
-    g = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 320), 3, 9, 50.0, 7.0), image.shape), np.uint8)))
-    levels = param(req, "levels", 5)
-    height = _a(_blur(_a(np.floor(g * levels) / levels), 1.2 * u))
+    u = _unit(image)
+    work = _fit(image, 480)
+    wh, ww = work.shape[:2]
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 30.0, 0.35)
     req.checkpoint()
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    height = height_field(
+        smooth, flat=flat, base=1.0, dome=0.35, dome_radius=12.0 * wu, detail=0.15, smooth=4.0 * wu,
+        faces=faces, soften=1.2 * wu,
+    )
+    grad = cv2.morphologyEx(cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    dist = cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3)
+
+    def make_gouges(rng: np.random.Generator) -> list[F32]:
+        return [_a(_fractal(rng, wh, ww, 6 * wu, 2)), _a(_fractal(rng, wh, ww, 30 * wu, 2))]
+
+    jitter, patches = _texture(f"gouge{wu:.2f}", wh, ww, req.seed, make_gouges)
+    # scallops: rows of cuts parallel to the outlines (contours of the distance to them), broken into chips
+    phase = dist * np.float32(2 * np.pi / (5.0 * wu)) + jitter * np.float32(1.2)
+    chips = _a(np.abs(np.sin(phase)) ** 0.6 * (0.6 + 0.4 * np.clip(patches + 0.5, 0.0, 1.0)))
+    low = _clip(1.0 - 2.0 * _a(_blur(height, 6.0 * wu)))  # gouged most where the relief is low
+    height = _a(height - chips * (low * 0.8 + 0.1) * np.float32(level(req, 0.03, 0.08)))
+    n = normals(height, level(req, 10.0, 30.0) * wu)
+    light = _a(0.3 + 0.7 * diffuse(n, azimuth=130.0, elevation=38.0))
+    light = _a(light * occlusion(height, 8.0 * wu, level(req, 1.0, 2.2)) * (0.75 + 0.4 * _clip(height)))
+    sheen = _a(specular(n, power=24.0, azimuth=130.0, elevation=38.0) * np.float32(0.12))
+    tone_keep = _a(_f(_gray(smooth)) * np.float32(level(req, 0.55, 0.25)))
+    req.checkpoint()
+    light = _a(_to(light, image.shape, cv2.INTER_CUBIC))
+    big_faces = _a(_to(faces, image.shape))
+    light = _a(light + (np.float32(0.85) - light) * big_faces * np.float32(0.45))  # faces: gentler relief,
+    light = _a(light * face_detail(image, big_faces, 6.0 * u))  # with the eyes and mouth carved in
+    sheen = _a(_to(sheen, image.shape, cv2.INTER_CUBIC))
+    tone_keep = _a(_to(tone_keep, image.shape, cv2.INTER_LINEAR))
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        warp = _fractal(rng, h, w, 60 * u, 3) * np.float32(18 * u)
-        rings = np.sin((y * 0.9 + 0.15 * x + warp) * np.float32(2 * np.pi / (9 * u)))
-        return [_a(0.5 + 0.3 * rings + 0.25 * _streaks(rng, h, w, cell=1.0, length=31 * u, angle=8.0))]
+        warp = _fractal(rng, h, w, 160 * u, 3) * np.float32(9 * u) + _noise(rng, h, w, 40 * u) * np.float32(2 * u)
+        spacing = _noise(rng, h, w, 70 * u) * np.float32(2.5)  # growth rings of uneven width
+        rings = np.sin((y * 0.98 + 0.08 * x + warp) * np.float32(2 * np.pi / (11 * u)) + spacing)
+        late = np.clip(rings, -1.0, 1.0) ** 3  # thin dark latewood lines between wide light earlywood
+        pores = _streaks(rng, h, w, cell=1.0, length=25 * u, angle=-7.0)
+        return [_a(0.55 + 0.22 * late + 0.07 * pores)]
 
     (grain,) = _texture(f"wood{u:.2f}", h, w, req.seed, make)
-    shade = _relief(height, depth=200 * u, azimuth=120.0, elevation=40.0)
-    tone = _u8(_clip(0.25 + 0.55 * height + 0.25 * grain))
-    stops = [(0.0, (58, 30, 14)), (0.45, (128, 78, 40)), (0.8, (196, 142, 86)), (1.0, (228, 186, 130))]
-    return _u8(_times(_f(_gradient_map(tone, stops)), _clip(0.35 + 0.65 * shade, 0.0, 1.4)))
+    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.6))  # smooth-sanded faces
+    tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
+    stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
+    wood = _f(_gradient_map(_u8(tone), stops))
+    return _u8(_plus(_times(wood, light), sheen))
 
 
 @recipe("clay", native_strength=True)
