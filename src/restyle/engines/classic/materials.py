@@ -7,7 +7,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.relief import diffuse, face_detail, face_mask, height_field, normals, occlusion, rim, specular
+from restyle.engines.classic.relief import diffuse, face_detail, face_mask, height_field, matcap, normals, occlusion, rim, specular
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
@@ -256,29 +256,55 @@ def felt_asian(image: U8, req: StyleRequest) -> U8:
     )
 
 
-@recipe("jade")
+@recipe("jade", native_strength=True)
 def jade(image: U8, req: StyleRequest) -> U8:
-    """Carved jade: translucent greens from tone, cloudy veins, inner glow and a polished sheen."""
-    u = _unit(image)
+    """Carved green jade: the subject as a polished, rounded jade carving. Light enters the stone and glows
+    out of the thin raised parts (wrapped diffuse blurred inside the stone, subsurface), the body colour
+    deepens where it is thick and in the recesses, cloudy white inclusions and veins float inside, and the
+    polish gives sharp highlights, a studio-window reflection and bright rims.
+    Strength: carving depth, how much of the photo's tone stays in the stone, polish."""
     h, w = image.shape[:2]
-    gf = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 320), 3, 9, 40.0, 6.0), image.shape), np.uint8)))
+    u = _unit(image)
+    work = _fit(image, 448)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 30.0, 0.4)
     req.checkpoint()
+    flat = _quantize(smooth, _palette(smooth, 7, req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    height = height_field(
+        smooth, flat=flat, base=1.0, dome=0.3, dome_radius=14.0 * wu, detail=0.15, smooth=4.0 * wu,
+        faces=faces, soften=2.0 * wu,
+    )
+    n = normals(height, level(req, 8.0, 22.0) * wu)
+    lit = diffuse(n, azimuth=120.0, elevation=50.0, wrap=0.6)
+    glow = _a(_blur(lit * _clip(height + 0.2), 5.0 * wu))  # light scattered inside the stone
+    keep = np.float32(level(req, 0.5, 0.2))
+    body = _a(glow * np.float32(0.5) + _f(_gray(smooth)) * keep)
+    body = _clip(_a(body * occlusion(height, 6.0 * wu, 2.0)))
+    polish = level(req, 0.5, 0.9)
+    spec = _a(specular(n, power=70.0, azimuth=120.0, elevation=50.0) * np.float32(polish))
+    env = _a(matcap(n, [(0.0, 0.0), (0.55, 0.0), (0.8, 0.12), (1.0, 0.35)]) * np.float32(polish))
+    edge = _a(rim(n, 2.0) * np.float32(0.35))
+    req.checkpoint()
+    big_faces = _a(_to(faces, image.shape))
+    body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
+    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
+    shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        ridge = np.clip(1.0 - np.abs(_fractal(rng, h, w, 50 * u, 4)), 0.0, 1.0) ** 6
-        return [_fractal(rng, h, w, 80 * u, 4), _a(ridge)]
+        cloud = _fractal(rng, h, w, 70 * u, 4)
+        ridge = _a(_blur(_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 90 * u, 3)), 0.0, 1.0) ** 5), 1.5 * u))
+        return [_a(cloud), _a(ridge)]
 
     cloud, veins = _texture(f"jade{u:.2f}", h, w, req.seed, make)
-    tone = _clip(gf * 0.9 + 0.05 + 0.07 * cloud)
-    stops = [(0.0, (10, 52, 32)), (0.35, (44, 122, 78)), (0.7, (128, 196, 146)), (1.0, (214, 240, 212))]
+    tone = _clip(_a(body + cloud * np.float32(0.05)))
+    stops = [(0.0, (4, 32, 16)), (0.3, (14, 90, 48)), (0.6, (48, 150, 86)), (0.85, (128, 204, 140)),
+             (1.0, (210, 244, 208))]
     f = _f(_gradient_map(_u8(tone), stops))
-    glow = _a(_blur(gf, 16 * u))
-    f = _screen(f, _tint(_a(cv2.merge([glow, glow, glow])), (0.2, 0.45, 0.28)))
-    f = _mix(f, (0.86, 0.97, 0.86), veins * np.float32(0.3))
-    height = _a(_blur(gf, 4 * u))
-    shade = _relief(height, depth=25 * u)
-    spec = _specular(height, depth=25 * u, power=60.0)
-    return _u8(_plus(_times(f, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), 0.35 * spec))
+    milk = _a(_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22)  # cloudy inclusions and veins
+    f = _mix(f, (0.82, 0.93, 0.84), milk)
+    return _u8(_plus(f, shine))
 
 
 @recipe("porcelain")
