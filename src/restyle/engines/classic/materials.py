@@ -307,24 +307,53 @@ def jade(image: U8, req: StyleRequest) -> U8:
     return _u8(_plus(f, shine))
 
 
-@recipe("porcelain")
+@recipe("porcelain", native_strength=True)
 def porcelain(image: U8, req: StyleRequest) -> U8:
-    """Blue-and-white porcelain: cobalt outlines and layered washes on glossy white glaze, fine crackle."""
-    u = _unit(image)
+    """Blue-and-white porcelain (qinghua): the subject painted in cobalt under a glossy bluish-white glaze on
+    a curved vessel. Fine cobalt outlines, layered washes with pigment pooled at their edges and heaped dark
+    specks, the cobalt softly bled into the glaze, a window reflection running down the curve, fine crackle.
+    Strength: from doucai (blue outlines with soft overglaze enamels in the photo's colours, continuous
+    washes) to pure blue-and-white (three wash layers, no enamel)."""
     h, w = image.shape[:2]
-    g = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 384), 3, 9, 45.0, 6.0), image.shape), np.uint8)))
+    u = _unit(image)
+    work = _fit(image, 512)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 25.0, 0.35)
+    g = _f(_gray(smooth))
     req.checkpoint()
-    density = np.clip((0.78 - g) / 0.6, 0.0, 0.999)
-    washes = _a(_blur(_a(np.floor(density * 3.0) / 3.0), 1.0 * u))
-    lines = _dog_lines(g, 0.9 * u, threshold=0.006, gain=40.0)
-    pigment = _clip(0.8 * washes + (1.0 - lines))
+    lo, hi = np.percentile(g[::4, ::4], [3.0, 97.0])
+    g = _clip(_a((g - np.float32(lo)) / np.float32(max(0.1, hi - lo))))
+    density = _clip(_a((0.8 - g) / 0.7), 0.0, 0.999)
+    layers = _a(_blur(_a(np.floor(density * 3.0) / 3.0), 1.6 * wu))
+    q = np.float32(level(req, 0.2, 0.9))
+    wash = _a(density + (layers - density) * q * (1.0 - 0.5 * faces))
+    pooled = _clip(_a(wash + np.maximum(wash - _a(_blur(wash, 3.0 * wu)), 0.0) * np.float32(1.8)))
+    lines = _a(1.0 - _dog_lines(g, 0.8 * wu, threshold=0.004, gain=45.0))
+    pigment = _clip(_a(pooled * np.float32(0.78) + lines * np.float32(0.9)))
+    pigment = _a(_blur(pigment, 0.5 * wu))  # cobalt bleeding into the glaze
+    enamel = _a(_blur(_f(_hsv(smooth, sat=1.2)), 1.5 * wu))
+    req.checkpoint()
+    pigment = _a(_to(pigment, image.shape, cv2.INTER_CUBIC))
+    enamel = _a(_to(enamel, image.shape, cv2.INTER_LINEAR))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        return [_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 60 * u, 3)), 0.0, 1.0) ** 24)]
+        crackle = np.clip(1.0 - np.abs(_fractal(rng, h, w, 45 * u, 3)), 0.0, 1.0) ** 28
+        specks = np.clip(_fractal(rng, h, w, 2.5 * u, 2) - 1.8, 0.0, 1.0)
+        granules = _fractal(rng, h, w, 3 * u, 2)
+        x = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
+        curve = np.repeat(_a(1.0 - 0.22 * x**4), h, axis=0)  # the vessel turns away at the sides
+        band = np.exp(-(((x + 0.45) / 0.05) ** 2)) * 0.45 + np.exp(-(((x - 0.62) / 0.1) ** 2)) * 0.15
+        window = np.repeat(_a(band), h, 0)
+        return [_a(crackle), _a(specks), _a(granules), curve, window]
 
-    (crackle,) = _texture(f"crackle{u:.2f}", h, w, req.seed, make)
-    height = _a(_blur(g, 20 * u))
-    gloss = _specular(height, depth=60 * u, power=40.0)
-    f = _mix((0.95, 0.965, 0.985), (0.07, 0.16, 0.5), pigment)
-    f = _times(f, (1.0 - 0.15 * crackle) * (0.88 + 0.12 * _vignette(h, w, 0.5)))
-    return _u8(_plus(f, 0.6 * gloss))
+    crackle, specks, granules, curve, window = _texture(f"porcelain{u:.2f}", h, w, req.seed, make)
+    pigment = _clip(_a(pigment * (1.0 + 0.06 * granules)))
+    glaze = (0.95, 0.965, 0.985)
+    ground = _mix(glaze, _a(enamel * 0.55 + 0.42), np.float32(level(req, 0.55, 0.0)))
+    stops = [(0.0, (242, 246, 251)), (0.3, (150, 172, 226)), (0.65, (52, 82, 178)), (1.0, (12, 26, 104))]
+    cobalt = _f(_gradient_map(_u8(pigment), stops))
+    f = _mix(ground, cobalt, _clip(_a(pigment * 3.0)))
+    f = _mix(f, (0.03, 0.06, 0.26), _a(specks * pigment * 0.8))  # heaped cobalt
+    f = _times(f, _a(curve * (1.0 - 0.12 * crackle)))
+    return _u8(_plus(f, _a(window * np.float32(level(req, 0.25, 0.45)))))
