@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, recipe
+from restyle.engines.classic.base import F32, U8, level, recipe
+from restyle.engines.classic.relief import diffuse, matcap, normals, specular
 from restyle.engines.classic.textures import _fractal, _paper, _streaks, _texture, _vignette
 from restyle.engines.classic.toolkit import (
     _a,
@@ -22,6 +23,7 @@ from restyle.engines.classic.toolkit import (
     _gray,
     _hsv,
     _mix,
+    _plus,
     _screen,
     _times,
     _tint,
@@ -67,28 +69,93 @@ def retro(image: U8, req: StyleRequest) -> U8:
     return _u8(_times(out, _paper(h, w, req.seed, u) * (0.85 + 0.15 * _vignette(h, w, 0.6))))
 
 
-@recipe("steampunk")
+def _gears(h: int, w: int, seed: int, u: float) -> tuple[F32, F32]:
+    """Brass machinery as height: gears with teeth and hubs scattered over the plate, a riveted frame
+    (0..1 height), and where the plate shows (1 = machinery visible, 0 = none)."""
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        height = np.zeros((h, w), np.float32)
+        for _ in range(int(rng.integers(7, 11))):
+            r = float(rng.uniform(0.08, 0.2) * min(h, w))
+            cx, cy = float(rng.uniform(0, w)), float(rng.uniform(0, h))
+            teeth = int(max(8, r / (7 * u)))
+            a = np.linspace(0.0, 2 * np.pi, teeth * 4, endpoint=False) + float(rng.uniform(0, 1))
+            radius = np.where((np.arange(teeth * 4) // 2) % 2 == 0, r, r * 0.86)
+            pts = np.stack([cx + radius * np.cos(a), cy + radius * np.sin(a)], 1).round().astype(np.int32)
+            layer = np.zeros((h, w), np.uint8)
+            cv2.fillPoly(layer, [pts], 255)
+            cv2.circle(layer, (round(cx), round(cy)), round(r * 0.62), 0, -1)
+            for k in range(int(rng.integers(4, 7))):  # spokes
+                t = 2 * np.pi * k / 6 + float(rng.uniform(0, 1))
+                end = (round(cx + r * 0.66 * np.cos(t)), round(cy + r * 0.66 * np.sin(t)))
+                cv2.line(layer, (round(cx), round(cy)), end, 255, max(2, round(r * 0.12)))
+            cv2.circle(layer, (round(cx), round(cy)), round(r * 0.2), 255, -1)
+            cv2.circle(layer, (round(cx), round(cy)), round(r * 0.07), 0, -1)
+            height = np.maximum(height * 0.6, _a(layer) / 255.0) if rng.uniform() < 0.5 else np.maximum(height, _a(layer) / 255.0 * 0.8)
+        border = max(6, round(14 * u))
+        frame = np.zeros((h, w), np.float32)
+        frame[:border, :] = frame[-border:, :] = 1.0
+        frame[:, :border] = frame[:, -border:] = 1.0
+        step = max(12, round(46 * u))
+        for x in range(step // 2, w, step):
+            for y in (border // 2, h - 1 - border // 2):
+                cv2.circle(frame, (x, y), max(2, round(4 * u)), 1.6, -1)
+        for y in range(step // 2, h, step):
+            for x in (border // 2, w - 1 - border // 2):
+                cv2.circle(frame, (x, y), max(2, round(4 * u)), 1.6, -1)
+        return [_a(_blur(height, 1.2 * u)), _a(_blur(frame, 1.5 * u))]
+
+    gears, frame = _texture(f"gears{u:.2f}", h, w, seed, make)
+    return gears, frame
+
+
+@recipe("steampunk", native_strength=True)
 def steampunk(image: U8, req: StyleRequest) -> U8:
-    """Steampunk: brass, copper and sepia tones, gritty local contrast, brushed metal, heavy vignette."""
-    u = _unit(image)
+    """Steampunk: the scene as a brass-and-sepia engraving on a riveted metal plate. Gritty local contrast
+    graded through sepia to brass and copper; the tones are struck into the metal as a relief lit like
+    polished brass (metallic highlights from an environment map); gears and hubs embossed into the quiet
+    parts of the plate, a riveted frame, brushed grain, grime and a heavy vignette.
+    Strength: metal coverage (relief depth, gears and frame), sepia grade, grime."""
     h, w = image.shape[:2]
-    g = np.asarray(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(_gray(image)), dtype=np.uint8)
+    u = _unit(image)
+    small = _fit(image, 480)
+    su = _unit(small)
+    flat = _bilateral(small, 2, 9, 40.0, 5.0)
+    g = np.asarray(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(_gray(flat)), dtype=np.uint8)
+    ink = _a(_to(_dog_lines(_f(g), 0.9 * su, threshold=0.01, gain=30.0), image.shape, cv2.INTER_CUBIC))
+    g = np.asarray(_to(g, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
     req.checkpoint()
     stops = [
-        (0.0, (22, 12, 6)),
-        (0.3, (96, 48, 20)),
-        (0.6, (176, 116, 48)),
-        (0.85, (226, 188, 110)),
-        (1.0, (250, 236, 196)),
+        (0.0, (20, 11, 5)),
+        (0.3, (92, 50, 20)),
+        (0.6, (170, 112, 46)),
+        (0.85, (222, 182, 104)),
+        (1.0, (248, 232, 190)),
     ]
-    f = _mix(_f(_gradient_map(g, stops)), _tint(_f(image), (1.0, 0.8, 0.55)), 0.15)
+    sepia = _f(_gradient_map(g, stops))
+    f = _mix(_tint(_f(image), (1.0, 0.85, 0.62)), sepia, level(req, 0.55, 0.92))
+    gears, frame = _gears(h, w, req.seed, u)
+    quiet = _a(_blur(_a(np.abs(cv2.Laplacian(_a(_blur(_f(_gray(small)), 1.0)), cv2.CV_32F))), 8 * su))
+    quiet = _clip(_a(1.0 - quiet * np.float32(60.0)))
+    quiet = _a(_to(quiet, image.shape))
+    machinery = _a(gears * quiet * np.float32(level(req, 0.35, 1.0)) + frame * np.float32(level(req, 0.4, 1.0)))
+    relief = _a(_to(_a(_blur(_f(_gray(small)), 1.2 * su)), image.shape))
+    height = _a(relief * np.float32(level(req, 0.3, 0.7)) + machinery * np.float32(1.0))
+    n = normals(height, 6.0 * u)
+    req.checkpoint()
+    shade = _a(0.55 + 0.45 * diffuse(n, azimuth=120.0, elevation=45.0))
+    gleam = _a(matcap(n, [(0.0, 0.0), (0.6, 0.05), (0.85, 0.35), (1.0, 0.7)]) * 0.5 + specular(n, power=30.0) * 0.5)
+    f = _mix(f, _tint(f, (1.25, 1.05, 0.7)), _clip(_a(machinery * 0.8)))  # gears and frame in brighter brass
+    f = _plus(_times(f, shade), _a(gleam * np.float32(level(req, 0.2, 0.5))))
+    f = _times(f, _a(1.0 - (1.0 - ink) * np.float32(level(req, 0.3, 0.75))))  # engraved lines
 
     def make(rng: np.random.Generator) -> list[F32]:
         brushed = _streaks(rng, h, w, cell=1.0, length=41 * u, angle=0.0)
         grime = np.clip(_fractal(rng, h, w, 40 * u, 4), 0.0, 3.0)
-        return [_a(1.0 + 0.05 * brushed - 0.08 * grime)]
+        return [_a(brushed), _a(grime)]
 
-    (metal,) = _texture(f"brass{u:.2f}", h, w, req.seed, make)
+    brushed, grime = _texture(f"brass{u:.2f}", h, w, req.seed, make)
+    metal = _a(1.0 + 0.05 * brushed - grime * np.float32(level(req, 0.04, 0.1)))
     return _u8(_times(f, metal * _vignette(h, w, 0.9)))
 
 
