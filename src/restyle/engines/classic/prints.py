@@ -133,7 +133,7 @@ def steampunk(image: U8, req: StyleRequest) -> U8:
         (1.0, (248, 232, 190)),
     ]
     sepia = _f(_gradient_map(g, stops))
-    f = _mix(_tint(_f(image), (1.0, 0.85, 0.62)), sepia, level(req, 0.55, 0.92))
+    f = _mix(_tint(_f(image), (1.0, 0.85, 0.62)), sepia, 0.85)
     gears, frame = _gears(h, w, req.seed, u)
     quiet = _a(_blur(_a(np.abs(cv2.Laplacian(_a(_blur(_f(_gray(small)), 1.0)), cv2.CV_32F))), 8 * su))
     quiet = _clip(_a(1.0 - quiet * np.float32(60.0)))
@@ -156,7 +156,8 @@ def steampunk(image: U8, req: StyleRequest) -> U8:
 
     brushed, grime = _texture(f"brass{u:.2f}", h, w, req.seed, make)
     metal = _a(1.0 + 0.05 * brushed - grime * np.float32(level(req, 0.04, 0.1)))
-    return _u8(_times(f, metal * _vignette(h, w, 0.9)))
+    vignette = _a(1.0 - (1.0 - _vignette(h, w, 0.9)) * np.float32(level(req, 0.4, 1.0)))
+    return _u8(_times(f, metal * vignette))
 
 
 @recipe("cyberpunk")
