@@ -7,7 +7,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, level, recipe
-from restyle.engines.classic.relief import diffuse, matcap, normals, specular
+from restyle.engines.classic.relief import diffuse, face_mask, matcap, normals, specular
 from restyle.engines.classic.textures import _fractal, _paper, _streaks, _texture, _vignette
 from restyle.engines.classic.toolkit import (
     _a,
@@ -23,6 +23,8 @@ from restyle.engines.classic.toolkit import (
     _gray,
     _hsv,
     _mix,
+    _palette,
+    _quantize,
     _plus,
     _screen,
     _times,
@@ -33,40 +35,55 @@ from restyle.engines.classic.toolkit import (
 )
 
 
-@recipe("retro")
+@recipe("retro", native_strength=True)
 def retro(image: U8, req: StyleRequest) -> U8:
-    """American retro print: faded warm inks, lifted blacks, halftone dots, slight misregistration."""
+    """American retro: a 1950s-60s magazine ad / comic print. The photo simplified into a few flat ink
+    colours (k-means) graded to period inks (warm reds, mustard, teal, cream paper, lifted blacks), black
+    keylines, printed as visible CMY halftone dots on rotated screens with a misregistered plate, on
+    yellowed, grainy paper. Strength: flat-ink abstraction, keyline weight, how much of the tone is carried
+    by dots."""
     u = _unit(image)
     h, w = image.shape[:2]
-    smooth = np.asarray(_to(_bilateral(_fit(image, 448), 2, 9, 35.0, 5.0), image.shape), dtype=np.uint8)
-    faded = _hsv(smooth, sat=0.75)
+    small = _fit(image, 480)
+    su = _unit(small)
+    smooth = _bilateral(small, 2, 9, 40.0, 5.0)
+    req.checkpoint()
+    flat = _quantize(smooth, _palette(smooth, 8, req.seed))
+    flat = np.asarray(cv2.medianBlur(flat, 5), dtype=np.uint8)
+    small_faces = face_mask(image, small.shape)
+    base = _u8(_mix(_f(smooth), _f(flat), _a(np.float32(level(req, 0.25, 0.8)) * (1.0 - 0.6 * small_faces))))
+    keyline = _dog_lines(_f(_gray(smooth)), 0.9 * su, threshold=0.008, gain=40.0)
+    base = np.asarray(_to(base, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
+    keyline = _a(_to(keyline, image.shape, cv2.INTER_CUBIC))
+    faded = _hsv(base, sat=0.85)
     curves = [
-        _curve([(0, 0.16), (0.5, 0.55), (1, 0.96)]),
-        _curve([(0, 0.14), (0.5, 0.5), (1, 0.9)]),
-        _curve([(0, 0.2), (0.5, 0.44), (1, 0.78)]),
+        _curve([(0, 0.16), (0.5, 0.58), (1, 0.97)]),
+        _curve([(0, 0.13), (0.5, 0.5), (1, 0.92)]),
+        _curve([(0, 0.14), (0.5, 0.4), (1, 0.76)]),
     ]
     req.checkpoint()
 
     def make(_: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / (4.5 * u))
+        k = np.float32(2 * np.pi / (6.0 * u))
         screens = []
-        for angle in (15.0, 75.0, 45.0):
+        for angle in (15.0, 75.0, 0.0):
             c, s = np.float32(np.cos(np.deg2rad(angle))), np.float32(np.sin(np.deg2rad(angle)))
             screens.append(_a(0.5 + 0.25 * (np.cos((x * c + y * s) * k) + np.cos((y * c - x * s) * k))))
         return screens
 
-    screens = _texture(f"halftone{u:.2f}", h, w, 0, make)
+    screens = _texture(f"halftone6/{u:.2f}", h, w, 0, make)
+    faces = _a(_to(small_faces, image.shape))
+    dot = _a(np.float32(level(req, 0.4, 0.9)) * (1.0 - 0.75 * faces))  # faces printed in finer tone
     channels = []
     for channel, curve, screen in zip(cv2.split(faded), curves, screens, strict=True):
-        ink = 1.0 - _f(
-            np.asarray(cv2.LUT(channel, curve), dtype=np.uint8)
-        )  # C, M, Y coverage, printed as dots
-        dots = np.clip((ink - screen) * 4.0 + 0.5, 0.0, 1.0)
-        channels.append(_a(1.0 - (0.55 * dots + 0.45 * ink)))
-    channels[0] = np.roll(channels[0], max(1, round(1.5 * u)), axis=1)  # misregistered red plate
-    out = _tint(_a(cv2.merge(channels)), (0.98, 0.94, 0.84))
-    return _u8(_times(out, _paper(h, w, req.seed, u) * (0.85 + 0.15 * _vignette(h, w, 0.6))))
+        ink = 1.0 - _f(np.asarray(cv2.LUT(channel, curve), dtype=np.uint8))  # C, M, Y coverage
+        dots = np.clip((ink - screen) * 5.0 + 0.5, 0.0, 1.0)
+        channels.append(_a(1.0 - (dot * dots + (1.0 - dot) * ink)))
+    channels[0] = np.roll(channels[0], max(1, round(2 * u)), axis=1)  # misregistered red plate
+    out = _tint(_a(cv2.merge(channels)), (0.99, 0.94, 0.82))
+    out = _mix(out, (0.12, 0.08, 0.07), _a((1.0 - keyline) * np.float32(level(req, 0.35, 0.9))))
+    return _u8(_times(out, _paper(h, w, req.seed, u) * (0.86 + 0.14 * _vignette(h, w, 0.6))))
 
 
 def _gears(h: int, w: int, seed: int, u: float) -> tuple[F32, F32]:
