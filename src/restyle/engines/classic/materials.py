@@ -55,11 +55,11 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     Strength: relief depth, how much of the photo's tone stays in the wood, gouge depth. Params: levels."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 480)
+    work = _fit(image, 400)
     wh, ww = work.shape[:2]
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 30.0, 0.35)
+    smooth = np.asarray(_to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8)
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
@@ -116,13 +116,13 @@ def clay(image: U8, req: StyleRequest) -> U8:
     dark creases between lumps; fine thumbprints and tool dents in the surface. Faces keep their features.
     Strength: clay coverage (photo colours -> plasticine palette), lump depth, smoothing. Params: colors."""
     h, w = image.shape[:2]
-    work = _fit(image, 400)
+    work = _fit(image, 320)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
     smooth = _edge_preserving(work, 40.0, 0.45)
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 7), dtype=np.uint8)
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
     cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
     albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
@@ -193,7 +193,7 @@ def _felt(
     borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 360)
+    work = _fit(image, 320)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
     smooth = _edge_preserving(work, 45.0, 0.5)
@@ -265,10 +265,10 @@ def jade(image: U8, req: StyleRequest) -> U8:
     Strength: carving depth, how much of the photo's tone stays in the stone, polish."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 448)
+    work = _fit(image, 384)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 30.0, 0.4)
+    smooth = np.asarray(_to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8)
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, 7, req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
@@ -316,10 +316,10 @@ def porcelain(image: U8, req: StyleRequest) -> U8:
     washes) to pure blue-and-white (three wash layers, no enamel)."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 512)
+    work = _fit(image, 448)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 25.0, 0.35)
+    smooth = np.asarray(_to(_edge_preserving(_fit(work, 320), 20.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8)
     g = _f(_gray(smooth))
     req.checkpoint()
     lo, hi = np.percentile(g[::4, ::4], [3.0, 97.0])

@@ -45,9 +45,9 @@ def retro(image: U8, req: StyleRequest) -> U8:
     by dots."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _fit(image, 480)
+    small = _fit(image, 400)
     su = _unit(small)
-    smooth = _bilateral(small, 2, 9, 40.0, 5.0)
+    smooth = _bilateral(small, 2, 7, 40.0, 4.0)
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, 8, req.seed))
     flat = np.asarray(cv2.medianBlur(flat, 5), dtype=np.uint8)
@@ -136,9 +136,9 @@ def steampunk(image: U8, req: StyleRequest) -> U8:
     Strength: metal coverage (relief depth, gears and frame), sepia grade, grime."""
     h, w = image.shape[:2]
     u = _unit(image)
-    small = _fit(image, 480)
+    small = _fit(image, 400)
     su = _unit(small)
-    flat = _bilateral(small, 2, 9, 40.0, 5.0)
+    flat = _bilateral(small, 1, 9, 40.0, 5.0)
     g = np.asarray(cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8)).apply(_gray(flat)), dtype=np.uint8)
     ink = _a(_to(_dog_lines(_f(g), 0.9 * su, threshold=0.01, gain=30.0), image.shape, cv2.INTER_CUBIC))
     g = np.asarray(_to(g, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
@@ -186,9 +186,9 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     Strength: how far the night grade goes, neon brightness, rain, chromatic split."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _fit(image, 480)
+    small = _fit(image, 400)
     su = _unit(small)
-    smooth = _bilateral(small, 2, 9, 40.0, 6.0)
+    smooth = _bilateral(small, 2, 7, 40.0, 5.0)
     g = _f(_gray(smooth))
     faces = face_mask(image, small.shape)
     req.checkpoint()
