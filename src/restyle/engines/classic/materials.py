@@ -7,25 +7,29 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.relief import diffuse, face_detail, face_mask, height_field, matcap, normals, occlusion, rim, specular
+from restyle.engines.classic.relief import (
+    diffuse,
+    face_detail,
+    face_mask,
+    height_field,
+    matcap,
+    normals,
+    occlusion,
+    rim,
+    specular,
+)
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
-    _normal,
     _streaks,
     _texture,
-    _vignette,
-    _warp,
-    _warp_maps,
 )
 from restyle.engines.classic.toolkit import (
     _a,
-    _bilateral,
     _blur,
     _clip,
     _curve,
     _dog_lines,
-    _domes,
     _edge_preserving,
     _f,
     _fit,
@@ -36,9 +40,6 @@ from restyle.engines.classic.toolkit import (
     _palette,
     _plus,
     _quantize,
-    _relief,
-    _screen,
-    _specular,
     _times,
     _tint,
     _to,
@@ -59,15 +60,26 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     wh, ww = work.shape[:2]
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = np.asarray(_to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     height = height_field(
-        smooth, flat=flat, base=1.0, dome=0.35, dome_radius=12.0 * wu, detail=0.15, smooth=4.0 * wu,
-        faces=faces, soften=1.2 * wu,
+        smooth,
+        flat=flat,
+        base=1.0,
+        dome=0.35,
+        dome_radius=12.0 * wu,
+        detail=0.15,
+        smooth=4.0 * wu,
+        faces=faces,
+        soften=1.2 * wu,
     )
-    grad = cv2.morphologyEx(cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    grad = cv2.morphologyEx(
+        cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
+    )
     dist = cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3)
 
     def make_gouges(rng: np.random.Generator) -> list[F32]:
@@ -94,7 +106,9 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        warp = _fractal(rng, h, w, 160 * u, 3) * np.float32(9 * u) + _noise(rng, h, w, 40 * u) * np.float32(2 * u)
+        warp = _fractal(rng, h, w, 160 * u, 3) * np.float32(9 * u) + _noise(rng, h, w, 40 * u) * np.float32(
+            2 * u
+        )
         spacing = _noise(rng, h, w, 70 * u) * np.float32(2.5)  # growth rings of uneven width
         rings = np.sin((y * 0.98 + 0.08 * x + warp) * np.float32(2 * np.pi / (11 * u)) + spacing)
         late = np.clip(rings, -1.0, 1.0) ** 3  # thin dark latewood lines between wide light earlywood
@@ -127,8 +141,15 @@ def clay(image: U8, req: StyleRequest) -> U8:
     cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
     albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
     height = height_field(
-        work, flat=flat, base=0.8, dome=level(req, 0.2, 0.6), dome_radius=18.0 * wu, detail=0.1,
-        smooth=3.0 * wu, faces=faces, soften=2.5 * wu,
+        work,
+        flat=flat,
+        base=0.8,
+        dome=level(req, 0.2, 0.6),
+        dome_radius=18.0 * wu,
+        detail=0.1,
+        smooth=3.0 * wu,
+        faces=faces,
+        soften=2.5 * wu,
     )
     req.checkpoint()
     n = normals(height, level(req, 6.0, 16.0) * wu)
@@ -206,8 +227,15 @@ def _felt(
     cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
     albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
     height = height_field(
-        work, flat=flat, base=0.4, dome=level(req, 0.3, 0.9), dome_radius=14.0 * wu, detail=0.08,
-        smooth=3.0 * wu, faces=faces, soften=1.5 * wu,
+        work,
+        flat=flat,
+        base=0.4,
+        dome=level(req, 0.3, 0.9),
+        dome_radius=14.0 * wu,
+        detail=0.08,
+        smooth=3.0 * wu,
+        faces=faces,
+        soften=1.5 * wu,
     )
     n = normals(height, level(req, 4.0, 10.0) * wu)
     light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
@@ -241,8 +269,13 @@ def felt(image: U8, req: StyleRequest) -> U8:
     Strength: wool coverage (photo colours -> felt palette), pad depth, fuzz width, fibre contrast.
     Params: colors."""
     return _felt(
-        image, req, sat=1.4, value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]), tint=(1.0, 1.0, 1.0),
-        fibre=1.0, pastel=0.0,
+        image,
+        req,
+        sat=1.4,
+        value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]),
+        tint=(1.0, 1.0, 1.0),
+        fibre=1.0,
+        pastel=0.0,
     )
 
 
@@ -251,8 +284,13 @@ def felt_asian(image: U8, req: StyleRequest) -> U8:
     """Asian (kawaii) felt: the same wool in soft pastels on creamy pink, finer and denser fibres, chubbier
     pads. Strength as for ``felt``. Params: colors."""
     return _felt(
-        image, req, sat=0.8, value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]), tint=(1.05, 0.97, 0.95),
-        fibre=0.7, pastel=0.3,
+        image,
+        req,
+        sat=0.8,
+        value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
+        tint=(1.05, 0.97, 0.95),
+        fibre=0.7,
+        pastel=0.3,
     )
 
 
@@ -268,13 +306,22 @@ def jade(image: U8, req: StyleRequest) -> U8:
     work = _fit(image, 384)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = np.asarray(_to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, 7, req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     height = height_field(
-        smooth, flat=flat, base=1.0, dome=0.3, dome_radius=14.0 * wu, detail=0.15, smooth=4.0 * wu,
-        faces=faces, soften=2.0 * wu,
+        smooth,
+        flat=flat,
+        base=1.0,
+        dome=0.3,
+        dome_radius=14.0 * wu,
+        detail=0.15,
+        smooth=4.0 * wu,
+        faces=faces,
+        soften=2.0 * wu,
     )
     n = normals(height, level(req, 8.0, 22.0) * wu)
     lit = diffuse(n, azimuth=120.0, elevation=50.0, wrap=0.6)
@@ -299,8 +346,13 @@ def jade(image: U8, req: StyleRequest) -> U8:
 
     cloud, veins = _texture(f"jade{u:.2f}", h, w, req.seed, make)
     tone = _clip(_a(body + cloud * np.float32(0.05)))
-    stops = [(0.0, (4, 32, 16)), (0.3, (14, 90, 48)), (0.6, (48, 150, 86)), (0.85, (128, 204, 140)),
-             (1.0, (210, 244, 208))]
+    stops = [
+        (0.0, (4, 32, 16)),
+        (0.3, (14, 90, 48)),
+        (0.6, (48, 150, 86)),
+        (0.85, (128, 204, 140)),
+        (1.0, (210, 244, 208)),
+    ]
     f = _f(_gradient_map(_u8(tone), stops))
     milk = _a(_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22)  # cloudy inclusions and veins
     f = _mix(f, (0.82, 0.93, 0.84), milk)
@@ -319,7 +371,9 @@ def porcelain(image: U8, req: StyleRequest) -> U8:
     work = _fit(image, 448)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = np.asarray(_to(_edge_preserving(_fit(work, 320), 20.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 320), 20.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
     g = _f(_gray(smooth))
     req.checkpoint()
     lo, hi = np.percentile(g[::4, ::4], [3.0, 97.0])
@@ -350,7 +404,7 @@ def porcelain(image: U8, req: StyleRequest) -> U8:
     crackle, specks, granules, curve, window = _texture(f"porcelain{u:.2f}", h, w, req.seed, make)
     pigment = _clip(_a(pigment * (1.0 + 0.06 * granules)))
     glaze = (0.95, 0.965, 0.985)
-    ground = _mix(glaze, _a(enamel * 0.55 + 0.42), np.float32(level(req, 0.55, 0.0)))
+    ground = _mix(glaze, _a(enamel * 0.55 + 0.42), level(req, 0.55, 0.0))
     stops = [(0.0, (242, 246, 251)), (0.3, (150, 172, 226)), (0.65, (52, 82, 178)), (1.0, (12, 26, 104))]
     cobalt = _f(_gradient_map(_u8(pigment), stops))
     f = _mix(ground, cobalt, _clip(_a(pigment * 3.0)))

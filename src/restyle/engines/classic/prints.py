@@ -25,8 +25,8 @@ from restyle.engines.classic.toolkit import (
     _hsv,
     _mix,
     _palette,
-    _quantize,
     _plus,
+    _quantize,
     _screen,
     _times,
     _tint,
@@ -109,7 +109,11 @@ def _gears(h: int, w: int, seed: int, u: float) -> tuple[F32, F32]:
                 cv2.line(layer, (round(cx), round(cy)), end, 255, max(2, round(r * 0.12)))
             cv2.circle(layer, (round(cx), round(cy)), round(r * 0.2), 255, -1)
             cv2.circle(layer, (round(cx), round(cy)), round(r * 0.07), 0, -1)
-            height = np.maximum(height * 0.6, _a(layer) / 255.0) if rng.uniform() < 0.5 else np.maximum(height, _a(layer) / 255.0 * 0.8)
+            height = (
+                np.maximum(height * 0.6, _a(layer) / 255.0)
+                if rng.uniform() < 0.5
+                else np.maximum(height, _a(layer) / 255.0 * 0.8)
+            )
         border = max(6, round(14 * u))
         frame = np.zeros((h, w), np.float32)
         frame[:border, :] = frame[-border:, :] = 1.0
@@ -156,13 +160,17 @@ def steampunk(image: U8, req: StyleRequest) -> U8:
     quiet = _a(_blur(_a(np.abs(cv2.Laplacian(_a(_blur(_f(_gray(small)), 1.0)), cv2.CV_32F))), 8 * su))
     quiet = _clip(_a(1.0 - quiet * np.float32(60.0)))
     quiet = _a(_to(quiet, image.shape))
-    machinery = _a(gears * quiet * np.float32(level(req, 0.35, 1.0)) + frame * np.float32(level(req, 0.4, 1.0)))
+    machinery = _a(
+        gears * quiet * np.float32(level(req, 0.35, 1.0)) + frame * np.float32(level(req, 0.4, 1.0))
+    )
     relief = _a(_to(_a(_blur(_f(_gray(small)), 1.2 * su)), image.shape))
     height = _a(relief * np.float32(level(req, 0.3, 0.7)) + machinery * np.float32(1.0))
     n = normals(height, 6.0 * u)
     req.checkpoint()
     shade = _a(0.55 + 0.45 * diffuse(n, azimuth=120.0, elevation=45.0))
-    gleam = _a(matcap(n, [(0.0, 0.0), (0.6, 0.05), (0.85, 0.35), (1.0, 0.7)]) * 0.5 + specular(n, power=30.0) * 0.5)
+    gleam = _a(
+        matcap(n, [(0.0, 0.0), (0.6, 0.05), (0.85, 0.35), (1.0, 0.7)]) * 0.5 + specular(n, power=30.0) * 0.5
+    )
     f = _mix(f, _tint(f, (1.25, 1.05, 0.7)), _clip(_a(machinery * 0.8)))  # gears and frame in brighter brass
     f = _plus(_times(f, shade), _a(gleam * np.float32(level(req, 0.2, 0.5))))
     f = _times(f, _a(1.0 - (1.0 - ink) * np.float32(level(req, 0.3, 0.75))))  # engraved lines
@@ -223,8 +231,9 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     f = _plus(f, _a(rain * np.float32(level(req, 0.15, 0.45))))
     shift = level(req, 0.5, 2.5) * u
     red, green, blue = cv2.split(f)
-    move = np.float32([[1, 0, -shift], [0, 1, 0]])
-    red = cv2.warpAffine(red, move, (w, h), borderMode=cv2.BORDER_REFLECT)
-    blue = cv2.warpAffine(blue, np.float32([[1, 0, shift], [0, 1, 0]]), (w, h), borderMode=cv2.BORDER_REFLECT)
+    left = np.array([[1.0, 0.0, -shift], [0.0, 1.0, 0.0]], np.float32)
+    right = np.array([[1.0, 0.0, shift], [0.0, 1.0, 0.0]], np.float32)
+    red = cv2.warpAffine(red, left, (w, h), borderMode=cv2.BORDER_REFLECT)  # subpixel: continuous in strength
+    blue = cv2.warpAffine(blue, right, (w, h), borderMode=cv2.BORDER_REFLECT)
     f = _a(cv2.merge([red, green, blue]))
     return _u8(_times(f, _a(1.0 - rows * np.float32(level(req, 0.03, 0.08)))))

@@ -24,7 +24,6 @@ import numpy as np
 from restyle.engines.classic.base import F32, U8
 from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _fit, _gray
 
-
 #: long side of the grey copy the material styles scan for faces (the service's detector uses 480 and a
 #: second confirming cascade; here a missed face only costs detail and a false one only keeps some)
 FACE_SIDE = 480
