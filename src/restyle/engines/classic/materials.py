@@ -80,7 +80,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     grad = cv2.morphologyEx(
         cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
     )
-    dist = cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3)
+    dist = np.minimum(cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3), 1e4)
 
     def make_gouges(rng: np.random.Generator) -> list[F32]:
         return [_a(_fractal(rng, wh, ww, 6 * wu, 2)), _a(_fractal(rng, wh, ww, 30 * wu, 2))]
