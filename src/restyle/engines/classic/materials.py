@@ -208,7 +208,15 @@ def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: floa
 
 
 def _felt(
-    image: U8, req: StyleRequest, *, sat: float, value: U8, tint: Colour, fibre: float, pastel: float
+    image: U8,
+    req: StyleRequest,
+    *,
+    sat: float,
+    value: U8,
+    tint: Colour,
+    fibre: float,
+    pastel: float,
+    dyes: F32 | None = None,
 ) -> U8:
     """Needle felt: wool pads of flat colour that puff up like pillows (soft matte light, no gloss), fuzzy
     borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
@@ -222,6 +230,8 @@ def _felt(
     flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 9)), req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     wool = _hsv(flat, sat=sat, value=value)
+    if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
+        wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
     cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
@@ -279,10 +289,33 @@ def felt(image: U8, req: StyleRequest) -> U8:
     )
 
 
+#: traditional East Asian dye colours (Japanese "Nippon colours" / Chinese traditional colours): sakura,
+#: momo peach, vermilion, yamabuki, matcha, wakatake, sora, indigo, fuji, kuri, sumi, gofun, kinari
+_ASIAN_DYES = np.asarray(
+    [
+        (254, 223, 225),
+        (245, 150, 170),
+        (232, 92, 64),
+        (250, 180, 40),
+        (190, 196, 110),
+        (93, 172, 129),
+        (110, 184, 222),
+        (40, 72, 150),
+        (150, 136, 200),
+        (120, 72, 44),
+        (58, 60, 62),
+        (252, 250, 242),
+        (236, 224, 200),
+    ],
+    np.float32,
+)
+
+
 @recipe("felt_asian", native_strength=True)
 def felt_asian(image: U8, req: StyleRequest) -> U8:
-    """Asian (kawaii) felt: the same wool in soft pastels on creamy pink, finer and denser fibres, chubbier
-    pads. Strength as for ``felt``. Params: colors."""
+    """Asian (kawaii) felt: the wool dyed in traditional East Asian colours (sakura, vermilion, matcha,
+    indigo, wisteria... each region pulled to the nearest dye), softened to pastel on cream, finer fibres.
+    Strength as for ``felt``. Params: colors."""
     return _felt(
         image,
         req,
@@ -290,7 +323,8 @@ def felt_asian(image: U8, req: StyleRequest) -> U8:
         value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
         tint=(1.05, 0.97, 0.95),
         fibre=0.7,
-        pastel=0.3,
+        pastel=0.2,
+        dyes=_ASIAN_DYES,
     )
 
 
