@@ -253,13 +253,20 @@ def _felt(
     small = _times(albedo, light)
     req.checkpoint()
     hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
-    open_ = _a(1.0 - 0.65 * _a(_to(faces, image.shape)))  # faces keep their features: less fuzz and hair
     grid = _grid(h, w)
-    maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(level(req, 0.8, 2.2) * u))
+    fuzz = level(req, 0.8, 2.2) * u
+    amount = np.float32(level(req, 0.08, 0.2))
     big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
+    if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
+        big_faces = _a(_to(faces, image.shape))
+        open_ = _a(1.0 - 0.65 * big_faces)
+        maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
+        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 4.0 * u))
+    else:
+        maps = _a(cv2.scaleAdd(push, fuzz, grid))
+        texture = _a(1.0 + hair * amount)
     fuzzy = _a(cv2.remap(big, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
-    out = _times(fuzzy, _a(1.0 + hair * open_ * np.float32(level(req, 0.08, 0.2))))
-    out = _times(out, face_detail(image, _a(_to(faces, image.shape)), 4.0 * u))
+    out = _times(fuzzy, texture)
     return _u8(_tint(out, tint))
 
 
