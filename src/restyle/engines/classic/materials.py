@@ -1,4 +1,13 @@
-"""Material recipes: 120 wood carving, 121 clay, 128/135 felt, 126 jade, 127 porcelain."""
+"""Material recipes: 120 wood carving, 121 clay, 128/135 felt, 126 jade, 127 porcelain.
+
+Each renders the subject *as an object made of the material*: on a reduced copy, a height field from the
+photo (``relief.height_field``: smoothed luminance, a dome per flat-colour region, faces kept detailed)
+is lit (``relief``: Lambert or wrapped diffuse, Blinn highlight, rim, ambient occlusion, a studio
+environment) over a generated albedo (wood grain, plasticine colours, wool, jade, cobalt on glaze); the
+result is upsampled and full-resolution surface texture is added (fingerprints, fibres, grain, crackle).
+All are registered with ``native_strength``: Strength sets relief depth and material coverage, never a
+pixel blend with the photo, and the distance from the photo grows monotonically with it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Grade and print recipes: 129 American retro, 130 steampunk, 131 cyberpunk."""
+"""Grade and print recipes: 129 American retro, 130 steampunk, 131 cyberpunk.
+
+Each is registered with ``native_strength``: Strength sets the abstraction, ink and effect levels of the
+rendering (flat inks and dots, brass relief and machinery, neon and rain), never a pixel blend.
+"""
 
 from __future__ import annotations
 
