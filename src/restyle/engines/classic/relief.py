@@ -1,14 +1,14 @@
 """Shape from a photo for the material styles: a height field, its normals and their lighting.
 
 The material recipes (wood, clay, felt, jade, porcelain, brass) render the subject *as an object made of
-the material*. They need a surface: ``height_field`` builds one from the photo in the spirit of
-shape-from-shading used in NPR relief (Weyrich et al. 2007; Kerber et al. 2009 compress the depth range the
-same way): an edge-aware smoothed luminance gives the large forms (light = near), rounded domes inside
-flat-colour regions give each part its own volume, and the detail layer is kept at a reduced weight. Face
-boxes found by the shipped detector are kept flatter and more detailed, so eyes, brows and mouth survive
-the material (``face_mask``).
+the material*. They need a surface: ``height_field`` builds a shallow relief from the photo itself (in the
+spirit of digital bas-relief, Weyrich et al. 2007, which squeezes depth into a few units): an edge-aware
+smoothed luminance gives the large forms (light = near), rounded domes inside flat-colour regions give each
+part its own volume, and the detail layer is kept at a reduced weight. Faces found by the frontal-face Haar
+cascade shipped with OpenCV (one pass on a 480-pixel copy, ``face_mask``) keep their detail and lose the
+domes, and ``face_detail`` puts the photo's eyes, brows and mouth back into the material there.
 
-``light`` shades a height field with Lambert diffuse (optionally wrapped, for subsurface materials), a
+The shading functions light a height field with Lambert diffuse (optionally wrapped, for subsurface materials), a
 Blinn-Phong highlight, a Fresnel-like rim and a cheap ambient occlusion (height minus its blur), all from
 one set of normals. Everything runs on the reduced copy the recipe gives it.
 """
