@@ -1,4 +1,13 @@
-"""Material recipes: 120 wood carving, 121 clay, 128/135 felt, 126 jade, 127 porcelain."""
+"""Material recipes: 120 wood carving, 121 clay, 128/135 felt, 126 jade, 127 porcelain.
+
+Each renders the subject *as an object made of the material*: on a reduced copy, a height field from the
+photo (``relief.height_field``: smoothed luminance, a dome per flat-colour region, faces kept detailed)
+is lit (``relief``: Lambert or wrapped diffuse, Blinn highlight, rim, ambient occlusion, a studio
+environment) over a generated albedo (wood grain, plasticine colours, wool, jade, cobalt on glaze); the
+result is upsampled and full-resolution surface texture is added (fingerprints, fibres, grain, crackle).
+All are registered with ``native_strength``: Strength sets relief depth and material coverage, never a
+pixel blend with the photo, and the distance from the photo grows monotonically with it.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +15,30 @@ import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, Colour, param, recipe
+from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
+from restyle.engines.classic.relief import (
+    diffuse,
+    face_detail,
+    face_mask,
+    height_field,
+    matcap,
+    normals,
+    occlusion,
+    rim,
+    specular,
+)
 from restyle.engines.classic.textures import (
     _fractal,
-    _normal,
+    _noise,
     _streaks,
     _texture,
-    _vignette,
-    _warp,
-    _warp_maps,
 )
 from restyle.engines.classic.toolkit import (
     _a,
-    _bilateral,
     _blur,
     _clip,
     _curve,
     _dog_lines,
-    _domes,
     _edge_preserving,
     _f,
     _fit,
@@ -34,9 +49,6 @@ from restyle.engines.classic.toolkit import (
     _palette,
     _plus,
     _quantize,
-    _relief,
-    _screen,
-    _specular,
     _times,
     _tint,
     _to,
@@ -45,146 +57,407 @@ from restyle.engines.classic.toolkit import (
 )
 
 
-@recipe("woodcarving")
+@recipe("woodcarving", native_strength=True)
 def woodcarving(image: U8, req: StyleRequest) -> U8:
-    """Relief carved in wood: terraced depth from tone, lit chisel edges, pine-to-walnut grain. Params: levels."""
-    u = _unit(image)
+    """Relief carved in a wooden panel: each part of the subject a rounded raised form (smoothed luminance,
+    soft terraces and domes), the background gouged in scallops that run parallel to the outlines, continuous
+    pine-to-walnut grain through the whole panel, raking light with dark recesses and a faint oiled sheen.
+    Strength: relief depth, how much of the photo's tone stays in the wood, gouge depth. Params: levels."""
     h, w = image.shape[:2]
-    g = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 320), 3, 9, 50.0, 7.0), image.shape), np.uint8)))
-    levels = param(req, "levels", 5)
-    height = _a(_blur(_a(np.floor(g * levels) / levels), 1.2 * u))
+    u = _unit(image)
+    work = _fit(image, 400)
+    wh, ww = work.shape[:2]
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
     req.checkpoint()
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    height = height_field(
+        smooth,
+        flat=flat,
+        base=1.0,
+        dome=0.35,
+        dome_radius=12.0 * wu,
+        detail=0.15,
+        smooth=4.0 * wu,
+        faces=faces,
+        soften=1.2 * wu,
+    )
+    grad = cv2.morphologyEx(
+        cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
+    )
+    dist = np.minimum(cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3), 1e4)
+
+    def make_gouges(rng: np.random.Generator) -> list[F32]:
+        return [_a(_fractal(rng, wh, ww, 6 * wu, 2)), _a(_fractal(rng, wh, ww, 30 * wu, 2))]
+
+    jitter, patches = _texture(f"gouge{wu:.2f}", wh, ww, req.seed, make_gouges)
+    # scallops: rows of cuts parallel to the outlines (contours of the distance to them), broken into chips
+    phase = dist * np.float32(2 * np.pi / (5.0 * wu)) + jitter * np.float32(1.2)
+    chips = _a(np.abs(np.sin(phase)) ** 0.6 * (0.6 + 0.4 * np.clip(patches + 0.5, 0.0, 1.0)))
+    low = _clip(1.0 - 2.0 * _a(_blur(height, 6.0 * wu)))  # gouged most where the relief is low
+    height = _a(height - chips * (low * 0.8 + 0.1) * np.float32(level(req, 0.03, 0.08)))
+    n = normals(height, level(req, 10.0, 30.0) * wu)
+    light = _a(0.3 + 0.7 * diffuse(n, azimuth=130.0, elevation=38.0))
+    light = _a(light * occlusion(height, 8.0 * wu, level(req, 1.0, 2.2)) * (0.75 + 0.4 * _clip(height)))
+    sheen = _a(specular(n, power=24.0, azimuth=130.0, elevation=38.0) * np.float32(0.12))
+    tone_keep = _a(_f(_gray(smooth)) * np.float32(level(req, 0.55, 0.25)))
+    req.checkpoint()
+    light = _a(_to(light, image.shape, cv2.INTER_CUBIC))
+    big_faces = _a(_to(faces, image.shape))
+    light = _a(light + (np.float32(0.85) - light) * big_faces * np.float32(0.45))  # faces: gentler relief,
+    light = _a(light * face_detail(image, big_faces, 6.0 * u))  # with the eyes and mouth carved in
+    sheen = _a(_to(sheen, image.shape, cv2.INTER_CUBIC))
+    tone_keep = _a(_to(tone_keep, image.shape, cv2.INTER_LINEAR))
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        warp = _fractal(rng, h, w, 60 * u, 3) * np.float32(18 * u)
-        rings = np.sin((y * 0.9 + 0.15 * x + warp) * np.float32(2 * np.pi / (9 * u)))
-        return [_a(0.5 + 0.3 * rings + 0.25 * _streaks(rng, h, w, cell=1.0, length=31 * u, angle=8.0))]
+        warp = _fractal(rng, h, w, 160 * u, 3) * np.float32(9 * u) + _noise(rng, h, w, 40 * u) * np.float32(
+            2 * u
+        )
+        spacing = _noise(rng, h, w, 70 * u) * np.float32(2.5)  # growth rings of uneven width
+        rings = np.sin((y * 0.98 + 0.08 * x + warp) * np.float32(2 * np.pi / (11 * u)) + spacing)
+        late = np.clip(rings, -1.0, 1.0) ** 3  # thin dark latewood lines between wide light earlywood
+        pores = _streaks(rng, h, w, cell=1.0, length=25 * u, angle=-7.0)
+        return [_a(0.55 + 0.22 * late + 0.07 * pores)]
 
     (grain,) = _texture(f"wood{u:.2f}", h, w, req.seed, make)
-    shade = _relief(height, depth=200 * u, azimuth=120.0, elevation=40.0)
-    tone = _u8(_clip(0.25 + 0.55 * height + 0.25 * grain))
-    stops = [(0.0, (58, 30, 14)), (0.45, (128, 78, 40)), (0.8, (196, 142, 86)), (1.0, (228, 186, 130))]
-    return _u8(_times(_f(_gradient_map(tone, stops)), _clip(0.35 + 0.65 * shade, 0.0, 1.4)))
+    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.6))  # smooth-sanded faces
+    tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
+    stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
+    wood = _f(_gradient_map(_u8(tone), stops))
+    return _u8(_plus(_times(wood, light), sheen))
 
 
-@recipe("clay")
+@recipe("clay", native_strength=True)
 def clay(image: U8, req: StyleRequest) -> U8:
-    """Plasticine: big rounded lumps of matte colour, soft top-left light, faint thumbprints. Params: colors."""
-    u = _unit(image)
+    """Claymation: the subject modelled in plasticine. Flat saturated clay colours (k-means), each region a
+    rounded lump (domes over a smoothed-luminance relief), lit by a soft key light with a waxy sheen and
+    dark creases between lumps; fine thumbprints and tool dents in the surface. Faces keep their features.
+    Strength: clay coverage (photo colours -> plasticine palette), lump depth, smoothing. Params: colors."""
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 192), 40.0, 0.5)
-    small = _hsv(small, sat=1.25, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.95)]))
+    work = _fit(image, 320)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 40.0, 0.45)
     req.checkpoint()
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 12)), req.seed))
-    flat = np.asarray(cv2.medianBlur(flat, 7), dtype=np.uint8)
-    lumps = _a(_blur(_f(np.asarray(_to(flat, image.shape, cv2.INTER_CUBIC), np.uint8)), 1.5 * u))
-    height = _a(_to(_domes(flat, 10.0), image.shape)) * np.float32(h / flat.shape[0])
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
+    cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
+    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
+    height = height_field(
+        work,
+        flat=flat,
+        base=0.8,
+        dome=level(req, 0.2, 0.6),
+        dome_radius=18.0 * wu,
+        detail=0.1,
+        smooth=3.0 * wu,
+        faces=faces,
+        soften=2.5 * wu,
+    )
     req.checkpoint()
-    (dents,) = _texture(f"clay{u:.2f}", h, w, req.seed, lambda rng: [_fractal(rng, h, w, 12 * u, 2)])
-    height = _a(_blur(height, 4.0 * u)) + np.float32(0.5 * u) * dents
-    shade = _relief(height, depth=0.35)
-    sheen = _specular(height, depth=0.35, power=8.0)
-    f = _plus(_times(lumps, _clip(0.45 + 0.55 * shade, 0.0, 1.2)), 0.06 * sheen)
-    return _u8(_tint(f, (1.04, 1.0, 0.93)))
-
-
-def _felt(image: U8, req: StyleRequest, *, sat: float, value: U8, tint: Colour, fibre: float) -> U8:
-    """Needle felt: flat wool regions that puff up like pillows, fuzzy borders and fibre texture."""
+    n = normals(height, level(req, 6.0, 16.0) * wu)
+    light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
+    light = _a(light * occlusion(height, 6.0 * wu, level(req, 0.5, 1.6)))
+    sheen = _a(specular(n, power=14.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.06, 0.16)))
+    small = _plus(_times(albedo, light), sheen)
+    out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
+    req.checkpoint()
     u = _unit(image)
-    h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 224), 40.0, 0.5)
-    small = _hsv(small, sat=sat, value=value)
-    req.checkpoint()
-    flat = _quantize(small, _palette(small, int(param(req, "colors", 9)), req.seed))
-    flat = np.asarray(cv2.medianBlur(flat, 7), dtype=np.uint8)
-    height = _a(_to(_domes(flat, 6.0), image.shape)) * np.float32(h / flat.shape[0])
 
     def make(rng: np.random.Generator) -> list[F32]:
-        parts = [_streaks(rng, h, w, cell=1.0, length=7 * u, angle=a) for a in (15.0, 75.0, 135.0)]
-        return [_normal(np.maximum(np.maximum(parts[0], parts[1]), parts[2]))]
+        swirl = _fractal(rng, h, w, 22 * u, 2)
+        ridges = np.sin(swirl * np.float32(9.0))  # contour lines of smooth noise: whorls like fingerprints
+        where = np.clip(_fractal(rng, h, w, 70 * u, 2) - 0.6, 0.0, 1.0)
+        prints = _a(_blur(_a(ridges * where), 0.6 * u))
+        dents = _fractal(rng, h, w, 5 * u, 2)
+        surface = _a(prints * np.float32(0.8) + dents * np.float32(0.25))
+        slope_x = cv2.Sobel(surface, cv2.CV_32F, 1, 0, ksize=3)
+        slope_y = cv2.Sobel(surface, cv2.CV_32F, 0, 1, ksize=3)
+        return [_a((0.57 * slope_x + 0.82 * slope_y) * np.float32(0.25))]  # lit from the key light
 
-    (fibres,) = _texture(f"felt{u:.2f}", h, w, req.seed, make)
+    (prints,) = _texture(f"clayprints{u:.2f}", h, w, req.seed, make)
+    out = _times(out, _a(1.0 + prints * np.float32(level(req, 0.03, 0.09))))
+    return _u8(_tint(out, (1.03, 1.0, 0.95)))
+
+
+def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: float) -> tuple[F32, F32]:
+    """Wool: thousands of short curved hairs drawn anti-aliased (light ones and dark ones, -1..1 around 0),
+    and a displacement field (unit pixels) that pushes colour along them across region borders (fuzz)."""
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        canvas = np.zeros((h, w), np.float32)
+        count = int(density * h * w / (length * u) ** 2 * 4)
+        for value in (1.0, -1.0):
+            x0 = rng.uniform(0, w, count)
+            y0 = rng.uniform(0, h, count)
+            angle = rng.uniform(0, np.pi, count)
+            bend = rng.normal(0.0, 0.5, count)
+            seg = length * u * rng.uniform(0.5, 1.3, count) / 3.0
+            pts = [np.stack([x0, y0], 1)]
+            for i in range(3):
+                a = angle + bend * i
+                pts.append(pts[-1] + np.stack([np.cos(a) * seg, np.sin(a) * seg], 1))
+            lines = np.round(np.stack(pts, 1) * 16).astype(np.int32)
+            layer = np.zeros((h, w), np.float32)
+            cv2.polylines(layer, list(lines), False, 1.0, 1, cv2.LINE_AA, 4)
+            canvas += np.float32(value) * layer
+        canvas = _a(np.clip(canvas, -1.0, 1.0))
+        dx = _noise(rng, h, w, 1.5 * u)
+        dy = _noise(rng, h, w, 1.5 * u)
+        return [canvas, _a(dx), _a(dy)]
+
+    hair, dx, dy = _texture(f"fibres{u:.2f}/{length:.1f}/{density:.2f}", h, w, seed, make)
+    return hair, _a(cv2.merge([dx, dy]))
+
+
+def _felt(
+    image: U8,
+    req: StyleRequest,
+    *,
+    sat: float,
+    value: U8,
+    tint: Colour,
+    fibre: float,
+    pastel: float,
+    dyes: F32 | None = None,
+) -> U8:
+    """Needle felt: wool pads of flat colour that puff up like pillows (soft matte light, no gloss), fuzzy
+    borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
+    h, w = image.shape[:2]
+    u = _unit(image)
+    work = _fit(image, 320)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, 45.0, 0.5)
     req.checkpoint()
-    fuzzy = _warp(
-        np.asarray(_to(flat, image.shape, cv2.INTER_CUBIC), np.uint8),
-        _warp_maps("felt", h, w, req.seed, amplitude=2.0 * u, cell=2.5 * u),
+    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 9)), req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    wool = _hsv(flat, sat=sat, value=value)
+    if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
+        wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
+    if pastel > 0:
+        wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
+    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
+    albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
+    height = height_field(
+        work,
+        flat=flat,
+        base=0.4,
+        dome=level(req, 0.3, 0.9),
+        dome_radius=14.0 * wu,
+        detail=0.08,
+        smooth=3.0 * wu,
+        faces=faces,
+        soften=1.5 * wu,
     )
-    height = _a(_blur(height, 3.0 * u)) + np.float32(0.6 * u) * fibres
-    shade = _relief(height, depth=0.5)
-    f = _times(_f(fuzzy), _clip(0.55 + 0.45 * shade, 0.0, 1.2) * (1.0 + fibre * fibres))
-    return _u8(_tint(f, tint))
+    n = normals(height, level(req, 4.0, 10.0) * wu)
+    light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
+    light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
+    small = _times(albedo, light)
+    req.checkpoint()
+    hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
+    grid = _grid(h, w)
+    fuzz = level(req, 0.8, 2.2) * u
+    amount = np.float32(level(req, 0.08, 0.2))
+    big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
+    if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
+        big_faces = _a(_to(faces, image.shape))
+        open_ = _a(1.0 - 0.65 * big_faces)
+        maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
+        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 4.0 * u))
+    else:
+        maps = _a(cv2.scaleAdd(push, fuzz, grid))
+        texture = _a(1.0 + hair * amount)
+    fuzzy = _a(cv2.remap(big, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    out = _times(fuzzy, texture)
+    return _u8(_tint(out, tint))
 
 
-@recipe("felt")
+def _grid(h: int, w: int) -> F32:
+    """Pixel coordinates as a 2-channel map (x, y) for ``cv2.remap``, cached per size."""
+
+    def make(_: np.random.Generator) -> list[F32]:
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        return [_a(cv2.merge([gx, gy]))]
+
+    return _texture("grid", h, w, 0, make)[0]
+
+
+@recipe("felt", native_strength=True)
 def felt(image: U8, req: StyleRequest) -> U8:
-    """Western needle felt: bold saturated wool blobs, fuzzy borders, visible fibres. Params: colors."""
+    """Western needle felt: bold saturated wool pads, fuzzy borders, visible fibres and loose hairs.
+    Strength: wool coverage (photo colours -> felt palette), pad depth, fuzz width, fibre contrast.
+    Params: colors."""
     return _felt(
         image,
         req,
-        sat=1.5,
-        value=_curve([(0, 0.08), (0.5, 0.55), (1, 0.95)]),
+        sat=1.4,
+        value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]),
         tint=(1.0, 1.0, 1.0),
-        fibre=0.1,
+        fibre=1.0,
+        pastel=0.0,
     )
 
 
-@recipe("felt_asian")
+#: traditional East Asian dye colours (Japanese "Nippon colours" / Chinese traditional colours): sakura,
+#: momo peach, vermilion, yamabuki, matcha, wakatake, sora, indigo, fuji, kuri, sumi, gofun, kinari
+_ASIAN_DYES = np.asarray(
+    [
+        (254, 223, 225),
+        (245, 150, 170),
+        (232, 92, 64),
+        (250, 180, 40),
+        (190, 196, 110),
+        (93, 172, 129),
+        (110, 184, 222),
+        (40, 72, 150),
+        (150, 136, 200),
+        (120, 72, 44),
+        (58, 60, 62),
+        (252, 250, 242),
+        (236, 224, 200),
+    ],
+    np.float32,
+)
+
+
+@recipe("felt_asian", native_strength=True)
 def felt_asian(image: U8, req: StyleRequest) -> U8:
-    """Asian felt: the same wool in soft pastel, creamy-pink tones with finer fibre contrast. Params: colors."""
+    """Asian (kawaii) felt: the wool dyed in traditional East Asian colours (sakura, vermilion, matcha,
+    indigo, wisteria... each region pulled to the nearest dye), softened to pastel on cream, finer fibres.
+    Strength as for ``felt``. Params: colors."""
     return _felt(
         image,
         req,
-        sat=0.65,
-        value=_curve([(0, 0.4), (0.5, 0.8), (1, 1.0)]),
-        tint=(1.04, 0.97, 0.94),
-        fibre=0.06,
+        sat=0.8,
+        value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
+        tint=(1.05, 0.97, 0.95),
+        fibre=0.7,
+        pastel=0.2,
+        dyes=_ASIAN_DYES,
     )
 
 
-@recipe("jade")
+@recipe("jade", native_strength=True)
 def jade(image: U8, req: StyleRequest) -> U8:
-    """Carved jade: translucent greens from tone, cloudy veins, inner glow and a polished sheen."""
-    u = _unit(image)
+    """Carved green jade: the subject as a polished, rounded jade carving. Light enters the stone and glows
+    out of the thin raised parts (wrapped diffuse blurred inside the stone, subsurface), the body colour
+    deepens where it is thick and in the recesses, cloudy white inclusions and veins float inside, and the
+    polish gives sharp highlights, a studio-window reflection and bright rims.
+    Strength: carving depth, how much of the photo's tone stays in the stone, polish."""
     h, w = image.shape[:2]
-    gf = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 320), 3, 9, 40.0, 6.0), image.shape), np.uint8)))
+    u = _unit(image)
+    work = _fit(image, 384)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
     req.checkpoint()
+    flat = _quantize(smooth, _palette(smooth, 7, req.seed))
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    height = height_field(
+        smooth,
+        flat=flat,
+        base=1.0,
+        dome=0.3,
+        dome_radius=14.0 * wu,
+        detail=0.15,
+        smooth=4.0 * wu,
+        faces=faces,
+        soften=2.0 * wu,
+    )
+    n = normals(height, level(req, 8.0, 22.0) * wu)
+    lit = diffuse(n, azimuth=120.0, elevation=50.0, wrap=0.6)
+    glow = _a(_blur(lit * _clip(height + 0.2), 5.0 * wu))  # light scattered inside the stone
+    keep = np.float32(level(req, 0.5, 0.2))
+    body = _a(glow * np.float32(0.5) + _f(_gray(smooth)) * keep)
+    body = _clip(_a(body * occlusion(height, 6.0 * wu, 2.0)))
+    polish = level(req, 0.5, 0.9)
+    spec = _a(specular(n, power=70.0, azimuth=120.0, elevation=50.0) * np.float32(polish))
+    env = _a(matcap(n, [(0.0, 0.0), (0.55, 0.0), (0.8, 0.12), (1.0, 0.35)]) * np.float32(polish))
+    edge = _a(rim(n, 2.0) * np.float32(0.35))
+    req.checkpoint()
+    big_faces = _a(_to(faces, image.shape))
+    body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
+    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
+    shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        ridge = np.clip(1.0 - np.abs(_fractal(rng, h, w, 50 * u, 4)), 0.0, 1.0) ** 6
-        return [_fractal(rng, h, w, 80 * u, 4), _a(ridge)]
+        cloud = _fractal(rng, h, w, 70 * u, 4)
+        ridge = _a(_blur(_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 90 * u, 3)), 0.0, 1.0) ** 5), 1.5 * u))
+        return [_a(cloud), _a(ridge)]
 
     cloud, veins = _texture(f"jade{u:.2f}", h, w, req.seed, make)
-    tone = _clip(gf * 0.9 + 0.05 + 0.07 * cloud)
-    stops = [(0.0, (10, 52, 32)), (0.35, (44, 122, 78)), (0.7, (128, 196, 146)), (1.0, (214, 240, 212))]
+    tone = _clip(_a(body + cloud * np.float32(0.05)))
+    stops = [
+        (0.0, (4, 32, 16)),
+        (0.3, (14, 90, 48)),
+        (0.6, (48, 150, 86)),
+        (0.85, (128, 204, 140)),
+        (1.0, (210, 244, 208)),
+    ]
     f = _f(_gradient_map(_u8(tone), stops))
-    glow = _a(_blur(gf, 16 * u))
-    f = _screen(f, _tint(_a(cv2.merge([glow, glow, glow])), (0.2, 0.45, 0.28)))
-    f = _mix(f, (0.86, 0.97, 0.86), veins * np.float32(0.3))
-    height = _a(_blur(gf, 4 * u))
-    shade = _relief(height, depth=25 * u)
-    spec = _specular(height, depth=25 * u, power=60.0)
-    return _u8(_plus(_times(f, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), 0.35 * spec))
+    milk = _a(_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22)  # cloudy inclusions and veins
+    f = _mix(f, (0.82, 0.93, 0.84), milk)
+    return _u8(_plus(f, shine))
 
 
-@recipe("porcelain")
+@recipe("porcelain", native_strength=True)
 def porcelain(image: U8, req: StyleRequest) -> U8:
-    """Blue-and-white porcelain: cobalt outlines and layered washes on glossy white glaze, fine crackle."""
-    u = _unit(image)
+    """Blue-and-white porcelain (qinghua): the subject painted in cobalt under a glossy bluish-white glaze on
+    a curved vessel. Fine cobalt outlines, layered washes with pigment pooled at their edges and heaped dark
+    specks, the cobalt softly bled into the glaze, a window reflection running down the curve, fine crackle.
+    Strength: from doucai (blue outlines with soft overglaze enamels in the photo's colours, continuous
+    washes) to pure blue-and-white (three wash layers, no enamel)."""
     h, w = image.shape[:2]
-    g = _f(_gray(np.asarray(_to(_bilateral(_fit(image, 384), 3, 9, 45.0, 6.0), image.shape), np.uint8)))
+    u = _unit(image)
+    work = _fit(image, 448)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = np.asarray(
+        _to(_edge_preserving(_fit(work, 320), 20.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
+    )
+    g = _f(_gray(smooth))
     req.checkpoint()
-    density = np.clip((0.78 - g) / 0.6, 0.0, 0.999)
-    washes = _a(_blur(_a(np.floor(density * 3.0) / 3.0), 1.0 * u))
-    lines = _dog_lines(g, 0.9 * u, threshold=0.006, gain=40.0)
-    pigment = _clip(0.8 * washes + (1.0 - lines))
+    lo, hi = np.percentile(g[::4, ::4], [3.0, 97.0])
+    g = _clip(_a((g - np.float32(lo)) / np.float32(max(0.1, hi - lo))))
+    density = _clip(_a((0.8 - g) / 0.7), 0.0, 0.999)
+    layers = _a(_blur(_a(np.floor(density * 3.0) / 3.0), 1.6 * wu))
+    q = np.float32(level(req, 0.2, 0.9))
+    wash = _a(density + (layers - density) * q * (1.0 - 0.5 * faces))
+    pooled = _clip(_a(wash + np.maximum(wash - _a(_blur(wash, 3.0 * wu)), 0.0) * np.float32(1.8)))
+    lines = _a(1.0 - _dog_lines(g, 0.8 * wu, threshold=0.004, gain=45.0))
+    pigment = _clip(_a(pooled * np.float32(0.78) + lines * np.float32(0.9)))
+    pigment = _a(_blur(pigment, 0.5 * wu))  # cobalt bleeding into the glaze
+    enamel = _a(_blur(_f(_hsv(smooth, sat=1.2)), 1.5 * wu))
+    req.checkpoint()
+    pigment = _a(_to(pigment, image.shape, cv2.INTER_CUBIC))
+    enamel = _a(_to(enamel, image.shape, cv2.INTER_LINEAR))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        return [_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 60 * u, 3)), 0.0, 1.0) ** 24)]
+        crackle = np.clip(1.0 - np.abs(_fractal(rng, h, w, 45 * u, 3)), 0.0, 1.0) ** 28
+        specks = np.clip(_fractal(rng, h, w, 2.5 * u, 2) - 1.8, 0.0, 1.0)
+        granules = _fractal(rng, h, w, 3 * u, 2)
+        x = np.linspace(-1.0, 1.0, w, dtype=np.float32)[None, :]
+        curve = np.repeat(_a(1.0 - 0.22 * x**4), h, axis=0)  # the vessel turns away at the sides
+        band = np.exp(-(((x + 0.45) / 0.05) ** 2)) * 0.45 + np.exp(-(((x - 0.62) / 0.1) ** 2)) * 0.15
+        window = np.repeat(_a(band), h, 0)
+        return [_a(crackle), _a(specks), _a(granules), curve, window]
 
-    (crackle,) = _texture(f"crackle{u:.2f}", h, w, req.seed, make)
-    height = _a(_blur(g, 20 * u))
-    gloss = _specular(height, depth=60 * u, power=40.0)
-    f = _mix((0.95, 0.965, 0.985), (0.07, 0.16, 0.5), pigment)
-    f = _times(f, (1.0 - 0.15 * crackle) * (0.88 + 0.12 * _vignette(h, w, 0.5)))
-    return _u8(_plus(f, 0.6 * gloss))
+    crackle, specks, granules, curve, window = _texture(f"porcelain{u:.2f}", h, w, req.seed, make)
+    pigment = _clip(_a(pigment * (1.0 + 0.06 * granules)))
+    glaze = (0.95, 0.965, 0.985)
+    ground = _mix(glaze, _a(enamel * 0.55 + 0.42), level(req, 0.55, 0.0))
+    stops = [(0.0, (242, 246, 251)), (0.3, (150, 172, 226)), (0.65, (52, 82, 178)), (1.0, (12, 26, 104))]
+    cobalt = _f(_gradient_map(_u8(pigment), stops))
+    f = _mix(ground, cobalt, _clip(_a(pigment * 3.0)))
+    f = _mix(f, (0.03, 0.06, 0.26), _a(specks * pigment * 0.8))  # heaped cobalt
+    f = _times(f, _a(curve * (1.0 - 0.12 * crackle)))
+    return _u8(_plus(f, _a(window * np.float32(level(req, 0.25, 0.45)))))
