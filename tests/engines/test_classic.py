@@ -214,6 +214,27 @@ def test_distance_to_input_on_a_strength_ladder(style: Style) -> None:
     assert distances[-1] > 10.0  # at full strength a style visibly changes the photo
 
 
+TENCENT = [s for s in STYLES if int(s.id) < 900]
+
+
+def test_every_tencent_style_renders_strength_itself() -> None:
+    """Strength drives the rendering (abstraction, lines, palette, relief...), never a pixel blend."""
+    from restyle.engines.classic.base import NATIVE_STRENGTH
+
+    assert {s.recipe for s in TENCENT} <= NATIVE_STRENGTH
+
+
+@pytest.mark.parametrize("style", TENCENT, ids=[f"{s.id}-{s.recipe}" for s in TENCENT])
+def test_a_low_strength_is_still_a_picture_in_the_style(style: Style) -> None:
+    """A pixel blend at 0.2 sits at exactly 20 % of the full style's distance from the photo (a ghost of
+    it over the photo); a rendering keeps the look, so it moves clearly further, and is still no copy."""
+    image = photo("astronaut")
+    full = mad(stylize(image, style, strength=1.0), image)
+    low = mad(stylize(image, style, strength=0.2), image)
+    assert low > 0.3 * full, (low, full)
+    assert low > 4.0, low
+
+
 # Two styles must differ by clearly more than an image-processing rounding error: 8 levels (3 %) is four
 # times a JPEG q90 round trip (~2 levels). The closest pairs (anime vs 2.5D anime, anime vs impasto)
 # measure 13-18 levels on these photos, and every one of them is told apart at a glance in the gallery.
