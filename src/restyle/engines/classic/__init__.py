@@ -1,18 +1,22 @@
-"""The ``classic`` engine: non-photorealistic rendering with NumPy/OpenCV, milliseconds on CPU.
+"""The ``classic`` engine: non-photorealistic rendering with NumPy/OpenCV, a few hundred ms on CPU.
 
-One function per recipe name, registered with ``@recipe`` in the family modules (``cartoon``, ``painting``,
-``sketch``, ``materials``, ``prints``) on top of a shared ``toolkit`` (filters, tone, relief) and
-``textures`` (seeded, cached noise). A recipe returns the fully styled image; ``Engine.stylize`` blends
-it with the input by ``strength`` as the last step, so the distance from the input grows monotonically
-with strength, unless the recipe is registered with ``native_strength=True`` and renders Strength itself
-(abstraction level, line weight, palette size, stroke size, relief depth; see ``base.level``). Inside a recipe:
+One function per recipe name, registered with ``@recipe`` in the family modules, on shared building blocks:
 
-1. tone and smooth a reduced copy (bilateral / edge-preserving filters run on a few hundred pixels a side),
-2. upsample it to the input size,
-3. add full-resolution detail: ink lines, generated textures, lighting of a height field.
+* families: ``cartoon`` (201, 123, 210, 107, 124, 116), ``painting`` (104, 133, 134, 125, 203), ``sketch``
+  (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129, 130, 131);
+* building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
+  (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
+  (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (skin and
+  face treatment), ``toolkit`` (filters, tone, palettes), ``textures`` (seeded, cached noise).
 
-Inputs with a side longer than ``MAX_SIDE`` are styled at that size and upsampled, which bounds time and memory.
-Sizes of lines, strokes and fibres scale with the image (``_unit``), so a style looks alike at any size.
+Strength: every Tencent style is registered with ``native_strength=True`` and renders Strength itself
+(abstraction level, line weight, palette pull, stroke size, relief depth; ``base.level`` maps it to a knob),
+so a low strength is still a picture in the style, only closer to the source; the distance from the
+source grows monotonically with it (tests/engines/test_classic.py). A recipe without the flag is
+pixel-blended with the input by ``strength`` as the last step.
+
+Inputs with a side longer than ``MAX_SIDE`` are styled at that size and upsampled, which bounds time and
+memory. Sizes of lines, strokes and fibres scale with the image, so a style looks alike at any size.
 Knobs a recipe reads from the catalogue's ``params`` table are named in its docstring.
 """
 
