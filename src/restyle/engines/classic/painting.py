@@ -23,7 +23,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, level, param, recipe
-from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, tangents
+from restyle.engines.classic.strokes import StrokeMap, face_zone, jittered, layered, skin, tangents
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
@@ -163,17 +163,23 @@ def monet(image: U8, req: StyleRequest) -> U8:
     small, _ = _canvas(image, stroke, 4)
     small = _bilateral(small, 1, 5, 30.0, 3.0)
     key = level(req, 0.0, 1.0)
-    small = _hsv(
-        small,
-        sat=level(req, 1.05, 1.4),
-        value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
-    )
+
+    def colourise(picture: U8) -> F32:
+        picture = _hsv(
+            picture,
+            sat=level(req, 1.05, 1.4),
+            value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
+        )
+        f = _f(picture)
+        lum = _lum(f)
+        # shadows turn violet-blue, lights warm (Monet's coloured shadows)
+        shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
+        light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
+        return _mix(_mix(f, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
+
+    small = _u8(colourise(small))
     base = _f(small)
     lum = _lum(base)
-    # shadows turn violet-blue, lights warm (Monet's coloured shadows)
-    shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
-    light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
-    base = _mix(_mix(base, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
     tx, ty = tangents(lum, 2.0, default=-75.0, weak=0.5)
     flesh = skin(small)
     req.checkpoint()
@@ -193,7 +199,13 @@ def monet(image: U8, req: StyleRequest) -> U8:
     ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
     dabs = _mix(ground, dabs, m.cover)
     paint = _a(_to(dabs, image.shape))
+    # faces are painted with the finest brush: their features stay, the touch stays broken
+    zone = face_zone(image, image.shape)
+    if zone.any():
+        face = colourise(_bilateral(image, 1, 5, 25.0, 2.0 * u))
+        paint = _mix(paint, face, _a(zone * np.float32(0.8)))
     height = _bristles(m, image.shape, grooves=5.0) * np.float32(level(req, 0.3, 2.2) * u)
+    height = _a(height * (1.0 - 0.6 * zone))
     shade = _relief(height, depth=1.0, azimuth=120.0)
     return _u8(_times(_times(paint, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
 
