@@ -277,6 +277,8 @@ def impasto(image: U8, req: StyleRequest) -> U8:
         1.5 * u,
         level(req, 0.05, 0.14),
     )
+    # faces are painted with the finest brush (a soft blend, low relief): their features stay
+    bare = _a(np.maximum(bare, face_zone(image, image.shape) * np.float32(0.95)))
     paint = _mix(paint, fine, bare)
     # skin is blended with a softer brush: less relief where the faces are
     height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
