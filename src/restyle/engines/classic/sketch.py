@@ -78,10 +78,10 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     su = u * max(small.shape) / max(h, w)
     g = _f(np.asarray(_blur(small, 0.8 * su), np.uint8))
     length = max(5, round(level(req, 6.0, 16.0) * su) | 1)
-    lines = strokes(g, length, level(req, 1.2, 3.2))
+    lines = strokes(g, length, level(req, 3.0, 8.0))  # firm graphite lines
     lines = _a(_to(lines, image.shape))
     req.checkpoint()
-    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (72.0, 24.0, 4.0))), np.uint8))
+    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (85.0, 13.0, 2.0))), np.uint8))
     # faces (found by a quick cascade scan) are drawn with a finer, more careful hand
     zone = face_zone(image, image.shape)
     flesh = _a(np.maximum(_a(_to(skin(_fit(image, 512)), image.shape)), zone))
