@@ -203,11 +203,17 @@ def monet(image: U8, req: StyleRequest) -> U8:
     zone = face_zone(image, image.shape)
     if zone.any():
         face = colourise(_bilateral(image, 1, 5, 25.0, 2.0 * u))
-        paint = _mix(paint, face, _a(zone * np.float32(0.8)))
+        paint = _mix(paint, face, _a(zone * np.float32(0.9)))
     height = _bristles(m, image.shape, grooves=5.0) * np.float32(level(req, 0.3, 2.2) * u)
-    height = _a(height * (1.0 - 0.6 * zone))
+    calm = _clip(_a(_blur(zone, 4.0 * u)) * np.float32(1.6))  # a little beyond the face as well
+    height = _a(height * (1.0 - 0.9 * calm))
     shade = _relief(height, depth=1.0, azimuth=120.0)
-    return _u8(_times(_times(paint, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
+    # each dab's edge is a thin rim of darker paint: the touch reads at any viewing size
+    ex, ey = _slopes(_a(_to(m.ident, image.shape, cv2.INTER_NEAREST)), 1.0)
+    rim = _a(_blur(_clip(np.sqrt(ex * ex + ey * ey) * np.float32(4.0)), 0.6 * u) * (1.0 - calm))
+    paint = _times(paint, _a(1.0 - np.float32(level(req, 0.1, 0.25)) * rim))
+    light = level(req, 0.3, 0.5)
+    return _u8(_times(_times(paint, _clip(1.0 - light + light * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
 
 
 def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:
