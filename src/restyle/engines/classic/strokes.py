@@ -296,8 +296,9 @@ def face_zone(image: U8, shape: tuple[int, ...]) -> F32:
     small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     zone = np.zeros(gray.shape, np.float32)
-    if min(gray.shape) >= 24:
-        found = cascade.detectMultiScale(gray, scaleFactor=1.15, minNeighbors=3, minSize=(18, 18))
+    least = max(22, round(0.05 * min(gray.shape)))  # faces of 5 % of the short side and up
+    if min(gray.shape) >= least:
+        found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(least, least))
         for x, y, bw, bh in np.asarray(found).reshape(-1, 4):
             centre = (int(x + bw // 2), int(y + bh * 0.55))
             axes = (max(1, int(bw * 0.62)), max(1, int(bh * 0.78)))
