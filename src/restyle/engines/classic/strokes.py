@@ -293,7 +293,9 @@ def face_zone(image: U8, shape: tuple[int, ...]) -> F32:
         _faces_local.cascade = cascade
     h, w = image.shape[:2]
     scale = min(1.0, FACE_SIDE / max(h, w))
-    small = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     zone = np.zeros(gray.shape, np.float32)
     least = max(22, round(0.05 * min(gray.shape)))  # faces of 5 % of the short side and up
