@@ -23,7 +23,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, level, param, recipe
-from restyle.engines.classic.strokes import StrokeMap, jittered, layered, skin, tangents
+from restyle.engines.classic.strokes import StrokeMap, face_zone, jittered, layered, skin, tangents
 from restyle.engines.classic.textures import (
     _fractal,
     _noise,
@@ -163,17 +163,23 @@ def monet(image: U8, req: StyleRequest) -> U8:
     small, _ = _canvas(image, stroke, 4)
     small = _bilateral(small, 1, 5, 30.0, 3.0)
     key = level(req, 0.0, 1.0)
-    small = _hsv(
-        small,
-        sat=level(req, 1.05, 1.4),
-        value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
-    )
+
+    def colourise(picture: U8) -> F32:
+        picture = _hsv(
+            picture,
+            sat=level(req, 1.05, 1.4),
+            value=_curve([(0, 0.08 + 0.2 * key), (0.5, 0.52 + 0.16 * key), (1, 0.99)]),
+        )
+        f = _f(picture)
+        lum = _lum(f)
+        # shadows turn violet-blue, lights warm (Monet's coloured shadows)
+        shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
+        light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
+        return _mix(_mix(f, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
+
+    small = _u8(colourise(small))
     base = _f(small)
     lum = _lum(base)
-    # shadows turn violet-blue, lights warm (Monet's coloured shadows)
-    shadow = _a(np.clip((0.55 - lum) * 2.0, 0.0, 1.0) * np.float32(0.35 * key))
-    light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
-    base = _mix(_mix(base, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
     tx, ty = tangents(lum, 2.0, default=-75.0, weak=0.5)
     flesh = skin(small)
     req.checkpoint()
@@ -193,9 +199,21 @@ def monet(image: U8, req: StyleRequest) -> U8:
     ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
     dabs = _mix(ground, dabs, m.cover)
     paint = _a(_to(dabs, image.shape))
+    # faces are painted with the finest brush: their features stay, the touch stays broken
+    zone = face_zone(image, image.shape)
+    if zone.any():
+        face = colourise(_bilateral(image, 1, 5, 25.0, 2.0 * u))
+        paint = _mix(paint, face, _a(zone * np.float32(0.9)))
     height = _bristles(m, image.shape, grooves=5.0) * np.float32(level(req, 0.3, 2.2) * u)
+    calm = _clip(_a(_blur(zone, 4.0 * u)) * np.float32(1.6))  # a little beyond the face as well
+    height = _a(height * (1.0 - 0.9 * calm))
     shade = _relief(height, depth=1.0, azimuth=120.0)
-    return _u8(_times(_times(paint, _clip(0.7 + 0.3 * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
+    # each dab's edge is a thin rim of darker paint: the touch reads at any viewing size
+    ex, ey = _slopes(_a(_to(m.ident, image.shape, cv2.INTER_NEAREST)), 1.0)
+    rim = _a(_blur(_clip(np.sqrt(ex * ex + ey * ey) * np.float32(4.0)), 0.6 * u) * (1.0 - calm))
+    paint = _times(paint, _a(1.0 - np.float32(level(req, 0.1, 0.25)) * rim))
+    light = level(req, 0.3, 0.5)
+    return _u8(_times(_times(paint, _clip(1.0 - light + light * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
 
 
 def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:
@@ -265,6 +283,8 @@ def impasto(image: U8, req: StyleRequest) -> U8:
         1.5 * u,
         level(req, 0.05, 0.14),
     )
+    # faces are painted with the finest brush (a soft blend, low relief): their features stay
+    bare = _a(np.maximum(bare, face_zone(image, image.shape) * np.float32(0.95)))
     paint = _mix(paint, fine, bare)
     # skin is blended with a softer brush: less relief where the faces are
     height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
@@ -381,9 +401,13 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
     small = _edge_preserving(_fit(image, 320), 50.0, 0.4)
     req.checkpoint()
     lum = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
+    # faces are modelled with a finer brush: from the full-size picture, pale ink down to the lighter tones
+    zone = face_zone(image, image.shape)
+    sharp = _lum(_f(np.asarray(_blur(image, 0.7 * u), np.uint8)))
+    lum = _a(lum + (sharp - lum) * zone)
     # ink density from lightness: the lights become empty paper, the rest a few soft gradations
-    empty = level(req, 0.78, 0.58)
-    t = np.clip((np.float32(empty) - lum) / np.float32(empty), 0.0, 1.0)
+    empty = _a(np.float32(level(req, 0.78, 0.58)) + np.float32(0.2) * zone)
+    t = np.clip((empty - lum) / empty, 0.0, 1.0)
     steps = np.float32(4.0)
     graded = np.floor(t * steps) / steps
     frac = t * steps - np.floor(t * steps)
@@ -407,6 +431,9 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
     # dry-brush outlines: dark, broken where the brush ran out of ink
     gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
     lines = 1.0 - _dog_lines(gray, 1.1 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
+    if zone.any():  # the features of a face in a finer line
+        features = 1.0 - _dog_lines(sharp, 0.6 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
+        lines = np.maximum(lines * (1.0 - zone), features * zone)
     lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
     ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
     # light colour: the photo's hues moved to the classical washes, thin, only where there is ink

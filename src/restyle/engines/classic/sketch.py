@@ -16,7 +16,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, level, recipe
-from restyle.engines.classic.strokes import skin
+from restyle.engines.classic.strokes import face_zone, skin
 from restyle.engines.classic.textures import _paper, _streaks, _texture
 from restyle.engines.classic.toolkit import _a, _blur, _f, _fit, _gray, _tint, _to, _u8, _unit
 
@@ -78,13 +78,19 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     su = u * max(small.shape) / max(h, w)
     g = _f(np.asarray(_blur(small, 0.8 * su), np.uint8))
     length = max(5, round(level(req, 6.0, 16.0) * su) | 1)
-    lines = strokes(g, length, level(req, 1.2, 3.2))
+    lines = strokes(g, length, level(req, 3.0, 8.0))  # firm graphite lines
     lines = _a(_to(lines, image.shape))
     req.checkpoint()
-    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (72.0, 24.0, 4.0))), np.uint8))
-    flesh = _a(_to(skin(_fit(image, 512)), image.shape))
+    matched = _f(np.asarray(cv2.LUT(gray8, _tone_lut(gray8, (85.0, 13.0, 2.0))), np.uint8))
+    # faces (found by a quick cascade scan) are drawn with a finer, more careful hand
+    zone = face_zone(image, image.shape)
+    flesh = _a(np.maximum(_a(_to(skin(_fit(image, 512)), image.shape)), zone))
+    if zone.any():
+        short = max(3, round(level(req, 3.0, 6.0) * su) | 1)
+        fine = _a(_to(strokes(g, short, level(req, 1.0, 2.0)), image.shape))
+        lines = _a(lines + (fine - lines) * zone)
     # faces keep more of their own modelling (the eyes stay darker than the cheeks)
-    move = _a(np.float32(level(req, 0.4, 1.0)) * (1.0 - 0.5 * flesh))
+    move = _a(np.float32(level(req, 0.4, 1.0)) * (1.0 - 0.5 * flesh) * (1.0 - 0.5 * zone))
     tone = _a(_f(gray8) + (matched - _f(gray8)) * move)
     tone = _a(np.clip(_blur(tone, 1.5 * u), 0.02, 1.0))
 
