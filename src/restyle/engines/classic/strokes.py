@@ -49,6 +49,58 @@ def _hash(iy: np.ndarray, ix: np.ndarray, salt: int) -> F32:
     return _a((v & np.uint64(0xFFFFFF)).astype(np.float32) / np.float32(0x1000000))
 
 
+def _cover(
+    local: tuple[F32, F32],
+    lum_p: F32,
+    padded: tuple[np.ndarray, ...],
+    *,
+    c: int,
+    r: int,
+    inv_lw: tuple[np.float32, np.float32],
+    inv_tol: np.float32,
+    use_keep: bool,
+) -> tuple[F32, np.ndarray]:
+    """For each canvas pixel, the best stroke among the cells within ``r``: (score, neighbour index).
+
+    A score >= 2 means the pixel is covered (inside the dab and close in luminance; priority breaks ties);
+    below that, the least-bad stroke (closest outside) so every pixel gets a colour.
+    """
+    ly, lx = local
+    p_ry, p_rx, p_tx, p_ty, p_lum, p_prio, p_alive = padded
+    inv_l, inv_w = inv_lw
+    ny, nx = lum_p.shape[2:]
+    best = np.full((c, c, ny, nx), -np.inf, np.float32)
+    which = np.zeros((c, c, ny, nx), np.int16)
+    two = np.float32(2.0)
+    for k, (oy, ox) in enumerate((oy, ox) for oy in range(-r, r + 1) for ox in range(-r, r + 1)):
+        sl = (slice(r + oy, r + oy + ny), slice(r + ox, r + ox + nx))
+        dy = ly - (p_ry[sl] + np.float32(oy * c))
+        dx = lx - (p_rx[sl] + np.float32(ox * c))
+        stx_k, sty_k = p_tx[sl], p_ty[sl]
+        a = dx * stx_k + dy * sty_k
+        a *= inv_l
+        a *= a
+        a *= a  # a flat-ended dab: |a|^4 + b^2 < 1
+        b = dy * stx_k - dx * sty_k
+        b *= inv_w
+        b *= b
+        a += b
+        cd = np.abs(lum_p - p_lum[sl])
+        cd *= inv_tol
+        covered = (a < 1.0) & (cd < 1.0)
+        if use_keep:
+            covered &= p_alive[sl]
+        a += cd
+        np.negative(a, out=a)
+        score = np.where(covered, p_prio[sl] + two, a)
+        if use_keep:
+            score[:, :, ~p_alive[sl]] = -1e9
+        better = score > best
+        np.copyto(best, score, where=better)
+        np.copyto(which, np.int16(k), where=better)
+    return best, which
+
+
 def paint(
     base: F32,
     tx: F32,
@@ -107,36 +159,10 @@ def paint(
     ly = np.arange(c, dtype=np.float32).reshape(c, 1, 1, 1) + np.float32(0.5)
     lx = np.arange(c, dtype=np.float32).reshape(1, c, 1, 1) + np.float32(0.5)
     inv_l, inv_w = np.float32(1.0 / (length * c)), np.float32(1.0 / (width * c))
-    inv_tol = np.float32(1.0 / max(1e-3, tolerance))
-    best = np.full((c, c, ny, nx), -np.inf, np.float32)
-    which = np.zeros((c, c, ny, nx), np.int16)
-    two = np.float32(2.0)
-    for k, (oy, ox) in enumerate((oy, ox) for oy in range(-r, r + 1) for ox in range(-r, r + 1)):
-        sl = (slice(r + oy, r + oy + ny), slice(r + ox, r + ox + nx))
-        dy = ly - (p_ry[sl] + np.float32(oy * c))
-        dx = lx - (p_rx[sl] + np.float32(ox * c))
-        stx_k, sty_k = p_tx[sl], p_ty[sl]
-        a = dx * stx_k + dy * sty_k
-        a *= inv_l
-        a *= a
-        a *= a  # a flat-ended dab: |a|^4 + b^2 < 1
-        b = dy * stx_k - dx * sty_k
-        b *= inv_w
-        b *= b
-        a += b
-        cd = np.abs(lum_p - p_lum[sl])
-        cd *= inv_tol
-        covered = (a < 1.0) & (cd < 1.0)
-        if keep is not None:
-            covered &= p_alive[sl]
-        a += cd
-        np.negative(a, out=a)
-        score = np.where(covered, p_prio[sl] + two, a)
-        if keep is not None:
-            score[:, :, ~p_alive[sl]] = -1e9
-        better = score > best
-        np.copyto(best, score, where=better)
-        np.copyto(which, np.int16(k), where=better)
+    best, which = _cover(
+        (ly, lx), lum_p, (p_ry, p_rx, p_tx, p_ty, p_lum, p_prio, p_alive), c=c, r=r,
+        inv_lw=(inv_l, inv_w), inv_tol=np.float32(1.0 / max(1e-3, tolerance)), use_keep=keep is not None,
+    )  # fmt: skip
     side = 2 * r + 1
     wy, wx = which // side - r, which % side - r
     cell_y, cell_x = np.arange(ny).reshape(ny, 1), np.arange(nx).reshape(1, nx)
