@@ -403,41 +403,29 @@ def _smooth_step(lo: float, hi: float, x: F32) -> F32:
 
 @recipe("picture_book", native_strength=True)
 def picture_book(image: U8, req: StyleRequest) -> U8:
-    """Lianhuanhua picture book: flow-based pen lines over pen hatching whose stroke width follows the tone
-    (normalised to the photo's range; cross-hatching in the shadows), a faint colour wash on aged paper."""
+    """Lianhuanhua picture book: clean flow-based ink contours (a little bolder than the anime line), a few
+    muted flat wash colours (k-means palette of the abstraction) in two tones per region, pigment pooling
+    at the borders of each wash, the wash kept off the paper in the highlights, on warm aged paper.
+    Params: colors."""
     h, w = image.shape[:2]
-    t = _toon(image, req, abstraction=level(req, 0.5, 1.0), line_sigma=1.1, texture_floor=0.2)
-    g = _lum(t.smooth)
+    t = _toon(image, req, abstraction=level(req, 0.6, 1.0), line_sigma=1.2, texture_floor=0.1)
+    f = _sat(t.smooth, level(req, 0.9, 0.75))
     req.checkpoint()
-    # tone normalised to the photo's own range, so dark photos are not drowned in ink
-    lo, hi = (float(v) for v in np.percentile(g[::4, ::4], (3, 97)))
-    g = _clip((g - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 0.05)))
-    # the hatching is drawn at the output size (fine strokes stay crisp); the gratings are cached
-    g = _a(_to(g, t.shape, cv2.INTER_LINEAR))
-    u = _unit(image)
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / (4.0 * u * 1.414))
-        wobble = _noise(rng, h, w, 25 * u) * np.float32(0.8)
-        return [_a(np.sin((x + y) * k + wobble)), _a(np.sin((x - y) * k + wobble))]
-
-    right, left = _texture(f"pb-hatch{u:.2f}", h, w, req.seed, make)
-    # pen hatching: a stroke wherever the grating is above a cut that falls as the tone darkens (wider
-    # strokes in darker places); the cross layer only in the shadows
-    dark = level(req, 0.35, 0.55)
-    d1 = _clip((np.float32(dark) - g) * np.float32(2.5))
-    d2 = _clip((np.float32(dark - 0.25) - g) * np.float32(3.0))
-    hatch1 = _smooth_step(-0.25, 0.25, _a(right - (np.float32(0.9) - np.float32(1.4) * d1)))
-    hatch2 = _smooth_step(-0.25, 0.25, _a(left - (np.float32(0.9) - np.float32(1.4) * d2)))
-    hatch1 = _a(hatch1 * _smooth_step(0.0, 0.1, d1))
-    hatch2 = _a(hatch2 * _smooth_step(0.0, 0.1, d2))
-    tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.06) - g) * np.float32(10.0)))
+    # flat washes: a small palette, rounded borders, a light and a shade tone per region
+    u8 = _u8(f)
+    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 6)), req.seed)), 1.5 * t.u))
+    f = _mix(f, flat, level(req, 0.6, 1.0))
+    f = _cel_tone(f, levels=2.0, sharp=level(req, 2.0, 4.0), amount=level(req, 0.4, 0.7))
+    # watercolour on paper: pale, with pigment pooling along the wash borders (Bousseau et al. 2006)
+    lum = _lum(f)
+    edge = _a(np.abs(_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 3.0 * t.u))))
+    f = _times(f, _a(1.0 - _clip(edge * np.float32(3.0)) * np.float32(0.35)))
+    paper_white = (0.97, 0.93, 0.84)
+    f = _mix(f, paper_white, _a(np.float32(level(req, 0.2, 0.3)) + np.float32(0.5) * _clip(lum * 1.6 - 0.9)))
+    f = _skin(t, f, smooth=0.8, blush=(0.93, 0.62, 0.55), blush_amount=level(req, 0.05, 0.15))
+    # ink: the flow-based contours, widened a little, dark brown-black
     field = _face_field(t, t.field, keep=0.8)
-    lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
-    ink = _a(np.maximum(tone * np.float32(level(req, 0.4, 1.0)), lines))
-    wash = _sat(t.smooth, level(req, 0.5, 0.3))
-    wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.25, 0.5))
-    wash = _a(_to(wash, t.shape, cv2.INTER_LINEAR))
-    page = _tint(_times(wash, _paper(h, w, req.seed, _unit(image))), (0.99, 0.97, 0.92))
-    return _u8(_mix(page, (0.13, 0.1, 0.08), _clip(ink)))
+    field = _a(cv2.dilate(field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.008), phi=level(req, 60.0, 110.0))
+    page = _times(_a(_to(f, t.shape, cv2.INTER_LINEAR)), _paper(h, w, req.seed, _unit(image)))
+    return _u8(_mix(page, (0.12, 0.09, 0.08), ink))
