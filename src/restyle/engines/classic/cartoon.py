@@ -21,7 +21,7 @@ import numpy as np
 from restyle.engines import StyleRequest
 from restyle.engines.classic import lines as ln
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.face import FaceMaps, face_maps
+from restyle.engines.classic.face import FaceMaps, face_maps, skin_colour
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
 from restyle.engines.classic.textures import _noise, _paper, _texture
@@ -343,10 +343,10 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     coarse palette region) and lit: toon-stepped wrap light, ambient occlusion in the creases, a soft-edged
     glossy highlight and a rim light; dark small features (eyes, mouths) painted back, faces kept smooth,
     a clean CG sky with puffy clouds, saturated plastic colours, no outlines. Params: colors."""
-    t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
+    t = _toon(image, req, abstraction=level(req, 0.6, 0.9), line_sigma=1.2, texture_floor=0.3)
     k = level(req, 0.3, 1.0)
     air = _airbrush(t.smooth, 40.0, 0.3)
-    f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
+    f = _sat(_mix(t.smooth, air, level(req, 0.4, 0.85)), level(req, 1.2, 1.6))
     # a clean CG sky whose clouds get inflated and lit with the rest
     f, _ = _with_sky(
         t,
@@ -378,19 +378,24 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     depth = 36 * t.u * k
     shade = _relief(height, depth=depth, elevation=55.0)
     wrap = _clip((shade + np.float32(0.4)) / np.float32(1.4))
-    wrap = _mix(wrap, _soft_levels(wrap, 3.0, 2.5), level(req, 0.3, 0.8))  # toon-stepped light
-    ao = _clip(np.float32(1.0) - (_a(_blur(height, 18 * t.u)) - height) * np.float32(1.2 * k))
-    f = _times(f, _a((0.62 + 0.42 * wrap) * ao))
+    wrap = _smooth_step(0.0, 1.0, wrap)  # smooth large-scale shading (a render, not cel steps)
+    # ambient occlusion: creases and concave places (below their surroundings at two scales) darken
+    crease = _a(_blur(height, 18 * t.u)) - height + (_a(_blur(height, 5 * t.u)) - height) * np.float32(1.5)
+    ao = _clip(np.float32(1.0) - _clip(crease, 0.0, 1.0) * np.float32(1.8 * k))
+    f = _times(f, _a((0.6 + 0.45 * wrap) * ao))
     # dark small features (eyes, brows, mouths, nostrils) are painted back: a toy still has its face
-    dark_detail = np.minimum(_lum(t.smooth) - _a(_blur(_lum(t.smooth), 3.0 * t.u)), np.float32(0.0))
-    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.8, 1.2))))
+    base_lum = _lum(t.smooth)
+    dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 3.0 * t.u)), np.float32(0.0))
+    f = _plus(f, _a(dark_detail * np.float32(level(req, 1.0, 1.6))))
     spec = _specular(_a(_blur(height, 3 * t.u)), depth=depth, power=16.0) * _clip(lum * 1.5 - 0.1)
     spec = _smooth_step(0.3, 0.75, spec)  # toon highlight: a soft-edged glossy spot
     rim = _clip(np.float32(0.9) - shade) * _clip(lum * 2.0 - 0.2)
     f = _plus(f, _a(spec * np.float32(0.22 * k) + rim * np.float32(0.08 * k)))
+    # skin (of faces too small for the detector as well) keeps the forms of the abstraction under the light
+    skin = _a(skin_colour(t.image, f.shape) * np.float32(0.7))
     if t.faces is not None:  # faces stay smooth but keep their features: less relief on them
-        face = _clip(np.maximum(t.faces.features, t.faces.skin))
-        f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), _a(face * np.float32(0.75)))
+        skin = _clip(np.maximum(skin, _a(np.maximum(t.faces.features, t.faces.skin) * np.float32(0.75))))
+    f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), skin)
     req.checkpoint()
     f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
     return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
