@@ -331,6 +331,11 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
     if t.faces is not None:  # airbrush, gloss and glow must not wipe eyes and mouth: bring them back
         f = _mix(f, _sat(t.smooth, 1.3), _a(t.faces.features * np.float32(0.85)))
+    if t.faces is not None:  # on faces, dark small features (eyes, brows, lashes) painted back crisp
+        base_lum = _lum(t.smooth)
+        dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 2.5 * t.u)), np.float32(0.0))
+        on_face = np.maximum(t.faces.skin, t.faces.features)
+        f = _clip(_plus(f, _a(dark_detail * on_face * np.float32(level(req, 1.0, 1.8)))))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
