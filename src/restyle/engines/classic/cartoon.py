@@ -24,7 +24,7 @@ from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
 from restyle.engines.classic.face import FaceMaps, face_maps, skin_colour
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
-from restyle.engines.classic.textures import _noise, _paper, _texture
+from restyle.engines.classic.textures import _paper
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
