@@ -385,7 +385,12 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     wrap = _clip((shade + np.float32(0.4)) / np.float32(1.4))
     wrap = _smooth_step(0.0, 1.0, wrap)  # smooth large-scale shading (a render, not cel steps)
     # ambient occlusion: creases and concave places (below their surroundings at two scales) darken
-    crease = _a(_blur(height, 18 * t.u)) - height + (_a(_blur(height, 5 * t.u)) - height) * np.float32(1.5)
+    soft_height = _a(_blur(height, 2 * t.u))  # no dark seams along every colour border
+    crease = (
+        _a(_blur(height, 18 * t.u))
+        - soft_height
+        + (_a(_blur(height, 6 * t.u)) - soft_height) * np.float32(0.6)
+    )
     ao = _clip(np.float32(1.0) - _clip(crease, 0.0, 1.0) * np.float32(1.8 * k))
     f = _times(f, _a((0.6 + 0.45 * wrap) * ao))
     # dark small features (eyes, brows, mouths, nostrils) are painted back: a toy still has its face
