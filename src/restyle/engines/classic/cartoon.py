@@ -21,10 +21,10 @@ import numpy as np
 from restyle.engines import StyleRequest
 from restyle.engines.classic import lines as ln
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.face import FaceMaps, face_maps
+from restyle.engines.classic.face import FaceMaps, face_maps, skin_colour
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
-from restyle.engines.classic.textures import _noise, _paper, _texture
+from restyle.engines.classic.textures import _paper
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
@@ -331,6 +331,11 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
     if t.faces is not None:  # airbrush, gloss and glow must not wipe eyes and mouth: bring them back
         f = _mix(f, _sat(t.smooth, 1.3), _a(t.faces.features * np.float32(0.85)))
+    if t.faces is not None:  # on faces, dark small features (eyes, brows, lashes) painted back crisp
+        base_lum = _lum(t.smooth)
+        dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 2.5 * t.u)), np.float32(0.0))
+        on_face = np.maximum(t.faces.skin, t.faces.features)
+        f = _clip(_plus(f, _a(dark_detail * on_face * np.float32(level(req, 1.0, 1.8)))))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
@@ -343,10 +348,10 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     coarse palette region) and lit: toon-stepped wrap light, ambient occlusion in the creases, a soft-edged
     glossy highlight and a rim light; dark small features (eyes, mouths) painted back, faces kept smooth,
     a clean CG sky with puffy clouds, saturated plastic colours, no outlines. Params: colors."""
-    t = _toon(image, req, abstraction=1.0, line_sigma=1.2, texture_floor=0.3)
+    t = _toon(image, req, abstraction=level(req, 0.6, 0.9), line_sigma=1.2, texture_floor=0.3)
     k = level(req, 0.3, 1.0)
     air = _airbrush(t.smooth, 40.0, 0.3)
-    f = _sat(_mix(t.smooth, air, level(req, 0.5, 1.0)), level(req, 1.2, 1.6))
+    f = _sat(_mix(t.smooth, air, level(req, 0.4, 0.85)), level(req, 1.2, 1.6))
     # a clean CG sky whose clouds get inflated and lit with the rest
     f, _ = _with_sky(
         t,
@@ -378,19 +383,29 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     depth = 36 * t.u * k
     shade = _relief(height, depth=depth, elevation=55.0)
     wrap = _clip((shade + np.float32(0.4)) / np.float32(1.4))
-    wrap = _mix(wrap, _soft_levels(wrap, 3.0, 2.5), level(req, 0.3, 0.8))  # toon-stepped light
-    ao = _clip(np.float32(1.0) - (_a(_blur(height, 18 * t.u)) - height) * np.float32(1.2 * k))
-    f = _times(f, _a((0.62 + 0.42 * wrap) * ao))
+    wrap = _smooth_step(0.0, 1.0, wrap)  # smooth large-scale shading (a render, not cel steps)
+    # ambient occlusion: creases and concave places (below their surroundings at two scales) darken
+    soft_height = _a(_blur(height, 2 * t.u))  # no dark seams along every colour border
+    crease = (
+        _a(_blur(height, 18 * t.u))
+        - soft_height
+        + (_a(_blur(height, 6 * t.u)) - soft_height) * np.float32(0.6)
+    )
+    ao = _clip(np.float32(1.0) - _clip(crease, 0.0, 1.0) * np.float32(1.8 * k))
+    f = _times(f, _a((0.6 + 0.45 * wrap) * ao))
     # dark small features (eyes, brows, mouths, nostrils) are painted back: a toy still has its face
-    dark_detail = np.minimum(_lum(t.smooth) - _a(_blur(_lum(t.smooth), 3.0 * t.u)), np.float32(0.0))
-    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.8, 1.2))))
+    base_lum = _lum(t.smooth)
+    dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 3.0 * t.u)), np.float32(0.0))
+    f = _plus(f, _a(dark_detail * np.float32(level(req, 1.0, 1.6))))
     spec = _specular(_a(_blur(height, 3 * t.u)), depth=depth, power=16.0) * _clip(lum * 1.5 - 0.1)
     spec = _smooth_step(0.3, 0.75, spec)  # toon highlight: a soft-edged glossy spot
     rim = _clip(np.float32(0.9) - shade) * _clip(lum * 2.0 - 0.2)
     f = _plus(f, _a(spec * np.float32(0.22 * k) + rim * np.float32(0.08 * k)))
+    # skin (of faces too small for the detector as well) keeps the forms of the abstraction under the light
+    skin = _a(skin_colour(t.image, f.shape) * np.float32(0.7))
     if t.faces is not None:  # faces stay smooth but keep their features: less relief on them
-        face = _clip(np.maximum(t.faces.features, t.faces.skin))
-        f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), _a(face * np.float32(0.75)))
+        skin = _clip(np.maximum(skin, _a(np.maximum(t.faces.features, t.faces.skin) * np.float32(0.75))))
+    f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), skin)
     req.checkpoint()
     f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
     return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
@@ -403,41 +418,29 @@ def _smooth_step(lo: float, hi: float, x: F32) -> F32:
 
 @recipe("picture_book", native_strength=True)
 def picture_book(image: U8, req: StyleRequest) -> U8:
-    """Lianhuanhua picture book: flow-based pen lines over pen hatching whose stroke width follows the tone
-    (normalised to the photo's range; cross-hatching in the shadows), a faint colour wash on aged paper."""
+    """Lianhuanhua picture book: clean flow-based ink contours (a little bolder than the anime line), a few
+    muted flat wash colours (k-means palette of the abstraction) in two tones per region, pigment pooling
+    at the borders of each wash, the wash kept off the paper in the highlights, on warm aged paper.
+    Params: colors."""
     h, w = image.shape[:2]
-    t = _toon(image, req, abstraction=level(req, 0.5, 1.0), line_sigma=1.1, texture_floor=0.2)
-    g = _lum(t.smooth)
+    t = _toon(image, req, abstraction=level(req, 0.6, 1.0), line_sigma=1.2, texture_floor=0.1)
+    f = _sat(t.smooth, level(req, 0.9, 0.75))
     req.checkpoint()
-    # tone normalised to the photo's own range, so dark photos are not drowned in ink
-    lo, hi = (float(v) for v in np.percentile(g[::4, ::4], (3, 97)))
-    g = _clip((g - np.float32(lo)) * np.float32(1.0 / max(hi - lo, 0.05)))
-    # the hatching is drawn at the output size (fine strokes stay crisp); the gratings are cached
-    g = _a(_to(g, t.shape, cv2.INTER_LINEAR))
-    u = _unit(image)
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        y, x = np.mgrid[0:h, 0:w].astype(np.float32)
-        k = np.float32(2 * np.pi / (4.0 * u * 1.414))
-        wobble = _noise(rng, h, w, 25 * u) * np.float32(0.8)
-        return [_a(np.sin((x + y) * k + wobble)), _a(np.sin((x - y) * k + wobble))]
-
-    right, left = _texture(f"pb-hatch{u:.2f}", h, w, req.seed, make)
-    # pen hatching: a stroke wherever the grating is above a cut that falls as the tone darkens (wider
-    # strokes in darker places); the cross layer only in the shadows
-    dark = level(req, 0.35, 0.55)
-    d1 = _clip((np.float32(dark) - g) * np.float32(2.5))
-    d2 = _clip((np.float32(dark - 0.25) - g) * np.float32(3.0))
-    hatch1 = _smooth_step(-0.25, 0.25, _a(right - (np.float32(0.9) - np.float32(1.4) * d1)))
-    hatch2 = _smooth_step(-0.25, 0.25, _a(left - (np.float32(0.9) - np.float32(1.4) * d2)))
-    hatch1 = _a(hatch1 * _smooth_step(0.0, 0.1, d1))
-    hatch2 = _a(hatch2 * _smooth_step(0.0, 0.1, d2))
-    tone = np.maximum(np.maximum(hatch1, hatch2), _clip((np.float32(0.06) - g) * np.float32(10.0)))
+    # flat washes: a small palette, rounded borders, a light and a shade tone per region
+    u8 = _u8(f)
+    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 6)), req.seed)), 1.5 * t.u))
+    f = _mix(f, flat, level(req, 0.6, 1.0))
+    f = _cel_tone(f, levels=2.0, sharp=level(req, 2.0, 4.0), amount=level(req, 0.4, 0.7))
+    # watercolour on paper: pale, with pigment pooling along the wash borders (Bousseau et al. 2006)
+    lum = _lum(f)
+    edge = _a(np.abs(_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 3.0 * t.u))))
+    f = _times(f, _a(1.0 - _clip(edge * np.float32(3.0)) * np.float32(0.35)))
+    paper_white = (0.97, 0.93, 0.84)
+    f = _mix(f, paper_white, _a(np.float32(level(req, 0.2, 0.3)) + np.float32(0.5) * _clip(lum * 1.6 - 0.9)))
+    f = _skin(t, f, smooth=0.8, blush=(0.93, 0.62, 0.55), blush_amount=level(req, 0.05, 0.15))
+    # ink: the flow-based contours, widened a little, dark brown-black
     field = _face_field(t, t.field, keep=0.8)
-    lines = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 40.0, 80.0))
-    ink = _a(np.maximum(tone * np.float32(level(req, 0.4, 1.0)), lines))
-    wash = _sat(t.smooth, level(req, 0.5, 0.3))
-    wash = _mix(wash, (1.0, 1.0, 1.0), level(req, 0.25, 0.5))
-    wash = _a(_to(wash, t.shape, cv2.INTER_LINEAR))
-    page = _tint(_times(wash, _paper(h, w, req.seed, _unit(image))), (0.99, 0.97, 0.92))
-    return _u8(_mix(page, (0.13, 0.1, 0.08), _clip(ink)))
+    field = _a(cv2.dilate(field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.008), phi=level(req, 60.0, 110.0))
+    page = _times(_a(_to(f, t.shape, cv2.INTER_LINEAR)), _paper(h, w, req.seed, _unit(image)))
+    return _u8(_mix(page, (0.12, 0.09, 0.08), ink))

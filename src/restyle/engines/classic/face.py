@@ -70,6 +70,11 @@ def _ellipse(
     cv2.ellipse(canvas, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
 
 
+def skin_colour(image: U8, shape: tuple[int, ...]) -> F32:
+    """0..1 skin-colour map of ``image`` at ``shape`` (anywhere, not only in detected faces)."""
+    return _skin(image, shape)
+
+
 def _skin(image: U8, shape: tuple[int, ...]) -> F32:
     """Soft skin-colour test (YCrCb box of Chai and Ngan 1999, widened) at ``shape``."""
     small = _fit(image, 320)
