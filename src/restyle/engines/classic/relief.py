@@ -46,7 +46,7 @@ def _face_boxes(image: U8) -> list[tuple[float, float, float, float]]:
     side = max(16, int(min(gray.shape) * 0.06))
     if min(gray.shape) < side:
         return []
-    found = cascade.detectMultiScale(gray, scaleFactor=1.25, minNeighbors=2, minSize=(side, side))
+    found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(side, side))
     return [tuple(float(v) * scale for v in box) for box in np.asarray(found).reshape(-1, 4)]  # type: ignore[misc]
 
 
