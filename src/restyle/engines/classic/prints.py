@@ -214,13 +214,13 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     ]
     neon = _f(_gradient_map(_u8(_clip(_a(np.power(g, np.float32(1.4)) * 1.15))), stops))
     night = _tint(_f(smooth), (0.45, 0.6, 1.05))
-    f = _mix(night, neon, _a(np.float32(level(req, 0.35, 0.8)) * (1.0 - 0.4 * faces)))
+    f = _mix(night, neon, _a(np.float32(level(req, 0.35, 0.8)) * (1.0 - 0.7 * faces)))
     edges = _a(1.0 - _dog_lines(g, 1.0 * su, threshold=0.004, gain=25.0))
     r, _, b = cv2.split(_f(smooth))
     warm = _clip(_a((r - b) * 4.0 + 0.5))
     tube = _mix((0.15, 0.95, 1.0), (1.0, 0.15, 0.8), warm)  # warm surfaces glow pink, cool ones cyan
     light = _clip(_a(_blur(edges, 3.0 * su)) * np.float32(2.0) + edges)
-    glow = _times(tube, _a(light * np.float32(level(req, 0.35, 0.9)) * (1.0 - 0.5 * faces)))
+    glow = _times(tube, _a(light * np.float32(level(req, 0.35, 0.9)) * (1.0 - 0.8 * faces)))
     f = _screen(f, glow)
     f = _a(_to(f, image.shape, cv2.INTER_CUBIC))
     req.checkpoint()
@@ -241,5 +241,5 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     red = cv2.warpAffine(red, left, (w, h), borderMode=cv2.BORDER_REFLECT)  # subpixel: continuous in strength
     blue = cv2.warpAffine(blue, right, (w, h), borderMode=cv2.BORDER_REFLECT)
     f = _a(cv2.merge([red, green, blue]))
-    f = _times(f, face_detail(image, _a(_to(faces, image.shape)), 5.0 * u))  # features at the face scale
+    f = _times(f, face_detail(image, _a(_to(faces, image.shape)), 8.0 * u))  # features at the face scale
     return _u8(_times(f, _a(1.0 - rows * np.float32(level(req, 0.03, 0.08)))))
