@@ -388,6 +388,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     big_faces = _a(_to(faces, image.shape))
     body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
     body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
+    body = _a(body * face_detail(image, big_faces, 8.0 * u))  # with their eyes, brows and mouth
     shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
@@ -405,7 +406,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
         (1.0, (210, 244, 208)),
     ]
     f = _f(_gradient_map(_u8(tone), stops))
-    milk = _a(_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22)  # cloudy inclusions and veins
+    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - 0.7 * big_faces))  # inclusions, veins
     f = _mix(f, (0.82, 0.93, 0.84), milk)
     return _u8(_plus(f, shine))
 
