@@ -269,9 +269,9 @@ def _felt(
     big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
     if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
         big_faces = _a(_to(faces, image.shape))
-        open_ = _a(1.0 - 0.65 * big_faces)
+        open_ = _a(1.0 - 0.85 * big_faces)
         maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
-        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 4.0 * u))
+        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 7.0 * u))
     else:
         maps = _a(cv2.scaleAdd(push, fuzz, grid))
         texture = _a(1.0 + hair * amount)
