@@ -244,7 +244,7 @@ def _felt(
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
+    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.7 * faces))
     albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
     height = height_field(
         work,
