@@ -74,7 +74,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
     height = height_field(
         smooth,
         flat=flat,
@@ -362,7 +362,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, 7, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
     height = height_field(
         smooth,
         flat=flat,
