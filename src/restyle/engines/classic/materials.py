@@ -127,7 +127,9 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     (grain,) = _texture(f"wood{u:.2f}", h, w, req.seed, make)
     grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.85))  # smooth-sanded faces
     tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
-    tone = _a(tone + (_f(_gray(image)) * np.float32(0.8) + np.float32(0.15) - tone) * big_faces * np.float32(0.5))
+    tone = _a(
+        tone + (_f(_gray(image)) * np.float32(0.8) + np.float32(0.15) - tone) * big_faces * np.float32(0.5)
+    )
     stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
     wood = _f(_gradient_map(_u8(tone), stops))
     return _u8(_plus(_times(wood, light), sheen))
