@@ -88,7 +88,7 @@ def retro(image: U8, req: StyleRequest) -> U8:
     channels[0] = np.roll(channels[0], max(1, round(2 * u)), axis=1)  # misregistered red plate
     out = _tint(_a(cv2.merge(channels)), (0.99, 0.94, 0.82))
     out = _mix(out, (0.12, 0.08, 0.07), _a((1.0 - keyline) * np.float32(level(req, 0.35, 0.9))))
-    out = _times(out, face_detail(image, faces, 8.0 * u))  # eyes, brows and mouth drawn at the face scale
+    out = _times(out, face_detail(image, faces, 10.0 * u))  # eyes, brows and mouth drawn at the face scale
     return _u8(_times(out, _paper(h, w, req.seed, u) * (0.86 + 0.14 * _vignette(h, w, 0.6))))
 
 
@@ -241,5 +241,5 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     red = cv2.warpAffine(red, left, (w, h), borderMode=cv2.BORDER_REFLECT)  # subpixel: continuous in strength
     blue = cv2.warpAffine(blue, right, (w, h), borderMode=cv2.BORDER_REFLECT)
     f = _a(cv2.merge([red, green, blue]))
-    f = _times(f, face_detail(image, _a(_to(faces, image.shape)), 8.0 * u))  # features at the face scale
+    f = _times(f, face_detail(image, _a(_to(faces, image.shape)), 12.0 * u))  # features at the face scale
     return _u8(_times(f, _a(1.0 - rows * np.float32(level(req, 0.03, 0.08)))))
