@@ -74,7 +74,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
     height = height_field(
         smooth,
         flat=flat,
@@ -109,7 +109,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     light = _a(_to(light, image.shape, cv2.INTER_CUBIC))
     big_faces = _a(_to(faces, image.shape))
     light = _a(light + (np.float32(0.85) - light) * big_faces * np.float32(0.45))  # faces: gentler relief,
-    light = _a(light * face_detail(image, big_faces, 6.0 * u))  # with the eyes and mouth carved in
+    light = _a(light * face_detail(image, big_faces, 8.0 * u))  # with the eyes and mouth carved in
     sheen = _a(_to(sheen, image.shape, cv2.INTER_CUBIC))
     tone_keep = _a(_to(tone_keep, image.shape, cv2.INTER_LINEAR))
 
@@ -125,8 +125,11 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
         return [_a(0.55 + 0.22 * late + 0.07 * pores)]
 
     (grain,) = _texture(f"wood{u:.2f}", h, w, req.seed, make)
-    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.6))  # smooth-sanded faces
+    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.85))  # smooth-sanded faces
     tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
+    tone = _a(
+        tone + (_f(_gray(image)) * np.float32(0.8) + np.float32(0.15) - tone) * big_faces * np.float32(0.5)
+    )
     stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
     wood = _f(_gradient_map(_u8(tone), stops))
     return _u8(_plus(_times(wood, light), sheen))
@@ -243,7 +246,7 @@ def _felt(
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.5 * faces))
+    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.7 * faces))
     albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
     height = height_field(
         work,
@@ -268,9 +271,9 @@ def _felt(
     big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
     if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
         big_faces = _a(_to(faces, image.shape))
-        open_ = _a(1.0 - 0.65 * big_faces)
+        open_ = _a(1.0 - 0.85 * big_faces)
         maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
-        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 4.0 * u))
+        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 7.0 * u))
     else:
         maps = _a(cv2.scaleAdd(push, fuzz, grid))
         texture = _a(1.0 + hair * amount)
@@ -361,7 +364,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     flat = _quantize(smooth, _palette(smooth, 7, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
     height = height_field(
         smooth,
         flat=flat,
@@ -387,6 +390,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     big_faces = _a(_to(faces, image.shape))
     body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
     body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
+    body = _a(body * face_detail(image, big_faces, 8.0 * u))  # with their eyes, brows and mouth
     shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
@@ -404,7 +408,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
         (1.0, (210, 244, 208)),
     ]
     f = _f(_gradient_map(_u8(tone), stops))
-    milk = _a(_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22)  # cloudy inclusions and veins
+    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - 0.7 * big_faces))  # inclusions, veins
     f = _mix(f, (0.82, 0.93, 0.84), milk)
     return _u8(_plus(f, shine))
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, level, recipe
-from restyle.engines.classic.relief import diffuse, face_mask, matcap, normals, specular
+from restyle.engines.classic.relief import diffuse, face_detail, face_mask, matcap, normals, specular
 from restyle.engines.classic.textures import _fractal, _noise, _paper, _streaks, _texture, _vignette
 from restyle.engines.classic.toolkit import (
     _a,
@@ -56,7 +56,7 @@ def retro(image: U8, req: StyleRequest) -> U8:
     flat = _quantize(smooth, _palette(smooth, 8, req.seed))
     flat = np.asarray(cv2.medianBlur(flat, 5), dtype=np.uint8)
     small_faces = face_mask(image, small.shape)
-    base = _u8(_mix(_f(smooth), _f(flat), _a(np.float32(level(req, 0.25, 0.8)) * (1.0 - 0.6 * small_faces))))
+    base = _u8(_mix(_f(smooth), _f(flat), _a(np.float32(level(req, 0.25, 0.8)) * (1.0 - 0.9 * small_faces))))
     keyline = _dog_lines(_f(_gray(smooth)), 0.9 * su, threshold=0.008, gain=40.0)
     base = np.asarray(_to(base, image.shape, cv2.INTER_CUBIC), dtype=np.uint8)
     keyline = _a(_to(keyline, image.shape, cv2.INTER_CUBIC))
@@ -79,7 +79,7 @@ def retro(image: U8, req: StyleRequest) -> U8:
 
     screens = _texture(f"halftone6/{u:.2f}", h, w, 0, make)
     faces = _a(_to(small_faces, image.shape))
-    dot = _a(np.float32(level(req, 0.4, 0.9)) * (1.0 - 0.75 * faces))  # faces printed in finer tone
+    dot = _a(np.float32(level(req, 0.4, 0.9)) * (1.0 - 0.95 * faces))  # faces printed in finer tone
     channels = []
     for channel, curve, screen in zip(cv2.split(faded), curves, screens, strict=True):
         ink = 1.0 - _f(np.asarray(cv2.LUT(channel, curve), dtype=np.uint8))  # C, M, Y coverage
@@ -88,6 +88,7 @@ def retro(image: U8, req: StyleRequest) -> U8:
     channels[0] = np.roll(channels[0], max(1, round(2 * u)), axis=1)  # misregistered red plate
     out = _tint(_a(cv2.merge(channels)), (0.99, 0.94, 0.82))
     out = _mix(out, (0.12, 0.08, 0.07), _a((1.0 - keyline) * np.float32(level(req, 0.35, 0.9))))
+    out = _times(out, face_detail(image, faces, 10.0 * u))  # eyes, brows and mouth drawn at the face scale
     return _u8(_times(out, _paper(h, w, req.seed, u) * (0.86 + 0.14 * _vignette(h, w, 0.6))))
 
 
@@ -213,13 +214,13 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     ]
     neon = _f(_gradient_map(_u8(_clip(_a(np.power(g, np.float32(1.4)) * 1.15))), stops))
     night = _tint(_f(smooth), (0.45, 0.6, 1.05))
-    f = _mix(night, neon, _a(np.float32(level(req, 0.35, 0.8)) * (1.0 - 0.4 * faces)))
+    f = _mix(night, neon, _a(np.float32(level(req, 0.35, 0.8)) * (1.0 - 0.7 * faces)))
     edges = _a(1.0 - _dog_lines(g, 1.0 * su, threshold=0.004, gain=25.0))
     r, _, b = cv2.split(_f(smooth))
     warm = _clip(_a((r - b) * 4.0 + 0.5))
     tube = _mix((0.15, 0.95, 1.0), (1.0, 0.15, 0.8), warm)  # warm surfaces glow pink, cool ones cyan
     light = _clip(_a(_blur(edges, 3.0 * su)) * np.float32(2.0) + edges)
-    glow = _times(tube, _a(light * np.float32(level(req, 0.35, 0.9)) * (1.0 - 0.5 * faces)))
+    glow = _times(tube, _a(light * np.float32(level(req, 0.35, 0.9)) * (1.0 - 0.8 * faces)))
     f = _screen(f, glow)
     f = _a(_to(f, image.shape, cv2.INTER_CUBIC))
     req.checkpoint()
@@ -240,4 +241,5 @@ def cyberpunk(image: U8, req: StyleRequest) -> U8:
     red = cv2.warpAffine(red, left, (w, h), borderMode=cv2.BORDER_REFLECT)  # subpixel: continuous in strength
     blue = cv2.warpAffine(blue, right, (w, h), borderMode=cv2.BORDER_REFLECT)
     f = _a(cv2.merge([red, green, blue]))
+    f = _times(f, face_detail(image, _a(_to(faces, image.shape)), 12.0 * u))  # features at the face scale
     return _u8(_times(f, _a(1.0 - rows * np.float32(level(req, 0.03, 0.08)))))

@@ -46,7 +46,7 @@ def _face_boxes(image: U8) -> list[tuple[float, float, float, float]]:
     side = max(16, int(min(gray.shape) * 0.06))
     if min(gray.shape) < side:
         return []
-    found = cascade.detectMultiScale(gray, scaleFactor=1.25, minNeighbors=2, minSize=(side, side))
+    found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(side, side))
     return [tuple(float(v) * scale for v in box) for box in np.asarray(found).reshape(-1, 4)]  # type: ignore[misc]
 
 
@@ -65,14 +65,15 @@ def face_mask(image: U8, shape: tuple[int, ...] | None = None) -> F32:
     return _clip(_a(_blur(mask, 0.04 * max(h, w))) * np.float32(1.6))
 
 
-def face_detail(image: U8, faces: F32, sigma: float) -> F32:
+def face_detail(image: U8, faces: F32, sigma: float, gain: float = 1.0) -> F32:
     """Multiplicative detail map (about 1) putting the photo's own eyes, brows and mouth back inside faces:
-    luminance over its blur (``sigma`` pixels), faded in by the face mask ``faces`` (size of ``image``)."""
+    luminance over its blur (``sigma`` pixels), faded in by the face mask ``faces`` (size of ``image``) and
+    scaled by ``gain``."""
     if not faces.any():
         return np.ones(image.shape[:2], np.float32)
     g = _a(_f(_gray(image)) + np.float32(0.05))
     ratio = _a(g / _a(_blur(g, sigma)))
-    return _a(1.0 + (np.clip(ratio, 0.3, 1.6) - 1.0) * faces)
+    return _a(1.0 + (np.clip(ratio, 0.3, 1.6) - 1.0) * faces * np.float32(gain))
 
 
 def domes(labels_img: U8, radius: float) -> F32:
