@@ -266,7 +266,9 @@ class ModelCache:
         from diffusers import ControlNetModel
 
         if model.path.is_dir():
-            cn = ControlNetModel.from_pretrained(str(model.path), local_files_only=True, torch_dtype=dtype)
+            cn = ControlNetModel.from_pretrained(  # type: ignore[no-untyped-call]
+                str(model.path), local_files_only=True, torch_dtype=dtype
+            )
         else:
             cfg = model.config_folder()
             if cfg is None:
