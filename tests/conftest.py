@@ -32,6 +32,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# In-process apps (TestClient) read RESTYLE_* from the environment: no background preview rendering there
+# either, so a gated test engine is only ever entered by the test's own call (tests/web checks startup).
+os.environ.setdefault("RESTYLE_PLAYGROUND_PREVIEWS", "on-demand")
+
+
 @dataclass
 class Server:
     """A running ``restyle serve`` process."""

@@ -30,7 +30,7 @@ def runtime(user: str = "restyle") -> Any:
     try:
         import onnxruntime as ort
     except ImportError as exc:
-        msg = f"{user} needs onnxruntime: {EXTRA}"
+        msg = f"{user} needs onnxruntime: pip install onnxruntime (or: {EXTRA})"
         raise RuntimeError(msg) from exc
     return ort
 

@@ -136,7 +136,7 @@ def test_async_mode_submits_then_polls_until_done(desktop: Page) -> None:
     assert '"JobStatusCode": "5"' in last and '"Progress": 100' in last and '"EffectiveParameters"' in last
     src = page.get_attribute("#after", "src") or ""
     assert re.match(r"http://127\.0\.0\.1:\d+/job-results/", src)
-    assert natural_width(page, "#after") == 768
+    assert natural_width(page, "#after") == 256  # Resolution origin (the default): the 256-px sample photo
     expect(page.locator("#job-progress")).to_be_hidden()
 
 
@@ -186,7 +186,7 @@ def test_python_snippet_runs_against_the_server(desktop: Page, astronaut_png: Pa
     assert out.returncode == 0, out.stderr
     assert "RequestId" in out.stdout
     with Image.open(tmp_path / "result.jpg") as im:
-        assert im.size == (768, 768)
+        assert im.size == (320, 320)  # Resolution origin (the default) keeps the upload's size
 
 
 def test_tccli_snippet_with_a_logo_runs_against_the_server(
@@ -219,7 +219,7 @@ def test_tccli_snippet_with_a_logo_runs_against_the_server(
     assert params["LogoParam"]["LogoRect"] == {"X": 16, "Y": 16, "Width": 160, "Height": 48}
     reply = json.loads(out.stdout)
     with Image.open(io.BytesIO(base64.b64decode(reply["ResultImage"]))) as im:
-        assert im.size == (768, 768)
+        assert im.size == (320, 320)
         corner = np.asarray(im.convert("RGB"))[20:60, 20:170].reshape(-1, 3).mean(axis=0)
     assert corner[0] > corner[1] + 40  # the red logo sits in LogoRect
 
