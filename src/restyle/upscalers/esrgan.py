@@ -86,7 +86,7 @@ class Upscaler(BaseUpscaler):
     def available(self) -> tuple[bool, str]:
         version = onnx_sessions.version()
         if version is None:
-            return False, "onnxruntime is not installed (pip install 'restyle[onnx]')"
+            return False, f"onnxruntime is not installed ({onnx_sessions.EXTRA})"
         if not self.model.is_file():
             return False, f"model file {self.model} is missing"
         return True, f"{self.model.name} ({self.model.stat().st_size // 1024} KiB), onnxruntime {version}"
