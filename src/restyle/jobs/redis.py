@@ -14,7 +14,8 @@ Keys (``{prefix}`` is ``redis_prefix`` + ``jobs:``)::
     {prefix}turn              STRING  turn counter
     {prefix}running           ZSET    running job id -> lease expiry (ms)
     {prefix}exp               ZSET    job id -> result expiry (s)
-    {prefix}cb                SET     jobs whose callback is pending
+    {prefix}cbl               ZSET    job id -> callback lease expiry (ms; 0: nobody sends it yet)
+    {prefix}cbo               HASH    job id -> the node sending its callback
     {prefix}t:{account}:{tok} STRING  ClientToken -> job id, expires after 24 h
 
 Finished records expire ``jobs_keep_s`` after their result is gone (Redis does the purge).
@@ -118,7 +119,7 @@ if expires and expires ~= '' then
 end
 if (redis.call('HGET', KEYS[1], 'callback_url') or '') ~= '' then
   redis.call('HSET', KEYS[1], 'callback_state', 'pending')
-  redis.call('SADD', KEYS[4], ARGV[1])
+  redis.call('ZADD', KEYS[4], 0, ARGV[1])
 end
 redis.call('EXPIRE', KEYS[1], keep)
 return 1
@@ -146,13 +147,51 @@ if state == '1' then
   redis.call('HSET', KEYS[1], 'state', '4', 'error_code', ARGV[5], 'error_msg', ARGV[6], 'finished_at', ARGV[3])
   if (redis.call('HGET', KEYS[1], 'callback_url') or '') ~= '' then
     redis.call('HSET', KEYS[1], 'callback_state', 'pending')
-    redis.call('SADD', KEYS[4], ARGV[1])
+    redis.call('ZADD', KEYS[4], 0, ARGV[1])
   end
   redis.call('EXPIRE', KEYS[1], ARGV[4])
 elseif state == '2' then
   redis.call('HSET', KEYS[1], 'cancel_requested', '1')
 end
 return state
+"""
+
+# KEYS: turns; ARGV: waiting prefix, account, job id -> {place (0: not waiting), account, n, ...}
+LINES = """
+local pos = redis.call('LPOS', ARGV[1] .. ARGV[2], ARGV[3])
+if not pos then return {0} end
+local out = {pos + 1}
+for _, account in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  out[#out + 1] = account
+  out[#out + 1] = redis.call('LLEN', ARGV[1] .. account)
+end
+return out
+"""
+
+# KEYS: callback leases, owners; ARGV: now (ms), lease (ms), node, limit, [job id] -> claimed ids
+CLAIM_CALLBACKS = """
+local ids
+if ARGV[5] then
+  ids = {}
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[5])
+  if score and tonumber(score) < tonumber(ARGV[1]) then ids[1] = ARGV[5] end
+else
+  ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
+end
+for _, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), id)
+  redis.call('HSET', KEYS[2], id, ARGV[3])
+end
+return ids
+"""
+
+# KEYS: callback leases, owners; ARGV: id, node, until (ms)
+RENEW_CALLBACK = """
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] or not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], 'XX', ARGV[3], ARGV[1])
+return 1
 """
 
 # KEYS: running, waiting prefix, turns, served, cb; ARGV: now (s), max attempts, job prefix, keep,
@@ -172,7 +211,7 @@ for _, id in ipairs(ids) do
       redis.call('HSET', jk, 'state', '4', 'error_code', code, 'error_msg', text, 'finished_at', ARGV[1], 'node', '')
       if (redis.call('HGET', jk, 'callback_url') or '') ~= '' then
         redis.call('HSET', jk, 'callback_state', 'pending')
-        redis.call('SADD', KEYS[5], id)
+        redis.call('ZADD', KEYS[5], 0, id)
       end
       redis.call('EXPIRE', jk, ARGV[4])
     else
@@ -246,6 +285,9 @@ class Queue(BaseQueue):
         self._release = self.redis.register_script(RELEASE)
         self._cancel = self.redis.register_script(CANCEL)
         self._requeue = self.redis.register_script(REQUEUE)
+        self._claim_callbacks = self.redis.register_script(CLAIM_CALLBACKS)
+        self._lines = self.redis.register_script(LINES)
+        self._renew_callback = self.redis.register_script(RENEW_CALLBACK)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Queue:
@@ -303,11 +345,12 @@ class Queue(BaseQueue):
         raw = self._do(self.redis.hgetall, self._k("j", job_id))
         return _decode(raw) if raw else None
 
-    def position(self, rec: JobRecord) -> int:
-        if rec.state != "1":
-            return 0
-        pos = self._do(self.redis.lpos, self._k("w", rec.account_id), rec.job_id)
-        return int(pos) + 1 if pos is not None else 0
+    def lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]] | None:
+        raw = self._do(self._lines, keys=[self._k("turns")], args=[self._k("w", ""), rec.account_id, rec.job_id])
+        if not raw or raw[0] == 0:
+            return None
+        pairs = raw[1:]
+        return int(raw[0]), [(pairs[i].decode(), int(pairs[i + 1])) for i in range(0, len(pairs), 2)]
 
     def waiting_accounts(self) -> list[str]:
         return [a.decode() for a in self._do(self.redis.zrange, self._k("turns"), 0, -1)]
@@ -349,7 +392,7 @@ class Queue(BaseQueue):
             values["progress"] = 100
         ok = self._do(
             self._finish,
-            keys=[self._k("j", job_id), self._k("running"), self._k("exp"), self._k("cb")],
+            keys=[self._k("j", job_id), self._k("running"), self._k("exp"), self._k("cbl")],
             args=[job_id, node, self.keep_s, "", *_pairs(values)],
         )
         return bool(ok)
@@ -377,7 +420,7 @@ class Queue(BaseQueue):
             return None
         self._do(
             self._cancel,
-            keys=[self._k("j", job_id), self._k("w", rec.account_id), self._k("turns"), self._k("cb")],
+            keys=[self._k("j", job_id), self._k("w", rec.account_id), self._k("turns"), self._k("cbl")],
             args=[
                 job_id,
                 rec.account_id,
@@ -392,7 +435,7 @@ class Queue(BaseQueue):
     def requeue_expired(self, *, max_attempts: int) -> list[str]:
         ids = self._do(
             self._requeue,
-            keys=[self._k("running"), self._k("w", ""), self._k("turns"), self._k("served"), self._k("cb")],
+            keys=[self._k("running"), self._k("w", ""), self._k("turns"), self._k("served"), self._k("cbl")],
             args=[repr(time.time()), max_attempts, self._k("j", ""), self.keep_s, CANCELLED, LOST],
         )
         return [i.decode() for i in ids]
@@ -422,14 +465,30 @@ class Queue(BaseQueue):
     def set_callback_state(self, job_id: str, state: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self._k("j", job_id), "callback_state", state)
+        pipe.hdel(self._k("cbo"), job_id)
         if state == "pending":
-            pipe.sadd(self._k("cb"), job_id)
+            pipe.zadd(self._k("cbl"), {job_id: 0})
         else:
-            pipe.srem(self._k("cb"), job_id)
+            pipe.zrem(self._k("cbl"), job_id)
         self._do(pipe.execute)
 
     def pending_callbacks(self) -> list[str]:
-        return [i.decode() for i in self._do(self.redis.smembers, self._k("cb"))]
+        return [i.decode() for i in self._do(self.redis.zrange, self._k("cbl"), 0, -1)]
+
+    def claim_callbacks(
+        self, *, node: str, lease_s: float, job_id: str | None = None, limit: int = 100
+    ) -> list[str]:
+        now_ms = int(time.time() * 1000)
+        args: list[Any] = [now_ms, int(lease_s * 1000), node, limit]
+        if job_id is not None:
+            args.append(job_id)
+        ids = self._do(self._claim_callbacks, keys=[self._k("cbl"), self._k("cbo")], args=args)
+        return [i.decode() for i in ids]
+
+    def renew_callback(self, job_id: str, *, node: str, lease_s: float) -> bool:
+        until = int((time.time() + lease_s) * 1000)
+        ok = self._do(self._renew_callback, keys=[self._k("cbl"), self._k("cbo")], args=[job_id, node, until])
+        return bool(ok)
 
     def purge(self, *, older_than_s: float) -> int:
         return 0  # finished records carry an EXPIRE
