@@ -47,7 +47,9 @@ def test_query_cancel_delete_are_rate_limited_and_take_no_quota(tmp_path: Path) 
             assert "RequestLimitExceeded" not in codes[:RATE], (action, codes)
             assert codes.count("RequestLimitExceeded") >= 3, (action, codes)
         # another account's rate is its own
-        assert error_code(common(srv), "QueryImageToImageJob", {"JobId": "x"}) == "FailedOperation.JobNotExist"
+        assert (
+            error_code(common(srv), "QueryImageToImageJob", {"JobId": "x"}) == "FailedOperation.JobNotExist"
+        )
 
         # quota: a Submit takes one; Query/Cancel/Delete take none and still work at zero
         assert srv.restyle("accounts", "set", "poller", "--quota", "1").returncode == 0

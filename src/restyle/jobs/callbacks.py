@@ -126,7 +126,9 @@ class Callbacks:
     def start(self) -> None:
         """Take over what is pending (an earlier life of this node, or a dead node), then keep looking."""
         self.take_over()
-        self._upkeep_thread = threading.Thread(target=self._upkeep, name="restyle-callback-upkeep", daemon=True)
+        self._upkeep_thread = threading.Thread(
+            target=self._upkeep, name="restyle-callback-upkeep", daemon=True
+        )
         self._upkeep_thread.start()
 
     def send_later(self, rec: JobRecord) -> None:

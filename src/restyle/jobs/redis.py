@@ -346,7 +346,9 @@ class Queue(BaseQueue):
         return _decode(raw) if raw else None
 
     def lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]] | None:
-        raw = self._do(self._lines, keys=[self._k("turns")], args=[self._k("w", ""), rec.account_id, rec.job_id])
+        raw = self._do(
+            self._lines, keys=[self._k("turns")], args=[self._k("w", ""), rec.account_id, rec.job_id]
+        )
         if not raw or raw[0] == 0:
             return None
         pairs = raw[1:]
