@@ -120,6 +120,7 @@ class Callbacks:
         self.lease_s = lease_s
         self._stop = threading.Event()
         self._inflight: set[str] = set()
+        self._lost: set[str] = set()  # in flight here, but another node took the lease (we were too slow)
         self._lock = threading.Lock()
         self._upkeep_thread: threading.Thread | None = None
 
@@ -178,6 +179,8 @@ class Callbacks:
                 for job_id in mine:
                     if not self.queue.renew_callback(job_id, node=self.node, lease_s=self.lease_s):
                         log.info("job %s: callback lease lost (another node sends it)", job_id)
+                        with self._lock:
+                            self._lost.add(job_id)
                 self.take_over()
             except Exception:
                 log.exception("callback upkeep failed")
@@ -185,15 +188,22 @@ class Callbacks:
     def _deliver(self, rec: JobRecord) -> None:
         try:
             state = self.deliver(rec)
-            self.queue.set_callback_state(rec.job_id, state)
+            if state != "lost":
+                self.queue.set_callback_state(rec.job_id, state)
         except Exception:
             log.exception("callback of job %s failed", rec.job_id)
         finally:
             with self._lock:
                 self._inflight.discard(rec.job_id)
+                self._lost.discard(rec.job_id)
+
+    def _is_lost(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._lost
 
     def deliver(self, rec: JobRecord) -> str:
-        """Try until delivered, refused for good, or out of attempts: "delivered" | "failed"."""
+        """Try until delivered, refused for good, or out of attempts: "delivered" | "failed"; "pending"
+        when shutting down, "lost" when another node took the callback over meanwhile."""
         assert rec.callback_url
         secret = self.secret_for(rec.secret_id)
         if secret is None:
@@ -224,4 +234,6 @@ class Callbacks:
             if attempt < self.attempts and self._stop.wait(wait):
                 return "pending"  # shutting down: another node (or the next start) sends it
             wait *= 2
+            if self._is_lost(rec.job_id):
+                return "lost"  # the node holding it now sends it
         return "failed"
