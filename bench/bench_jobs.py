@@ -151,7 +151,9 @@ def bench_end_to_end(tmp: Path, n: int) -> None:
         srv.stop()
 
 
-def bench_provenance(tmp: Path, calls: int) -> None:
+def bench_provenance(tmp: Path, calls: int, styles: tuple[str, ...] = ("201", "133")) -> None:
+    """Each writer's ``embed`` per call next to the whole pipeline of the same 768x768 image, per style,
+    interleaved (one call of each in turn) so load changes hit every column alike."""
     from restyle.config import Settings
     from restyle.pipeline.job import ImageRef, Job
     from restyle.pipeline.run import run
@@ -160,33 +162,46 @@ def bench_provenance(tmp: Path, calls: int) -> None:
 
     service = build_service(Settings(data_dir=tmp / "prov-data", provenance="none", moderator="none"))
     image = base64.b64encode(encode(photo("astronaut", (768, 768)))).decode()
-    styl = []
-    for i in range(calls // 4 + 3):
-        job = Job(request_id=f"r{i}", source=ImageRef(base64=image), styles=["201"], logo_add=0)
-        t0 = time.perf_counter()
-        result = run(job, service.plugins, service.limits)
-        styl.append(time.perf_counter() - t0)
-    jpeg = result.data
     chain, key = c2pa_manifest.create_credentials(tmp / "prov")
-    writers = {
+    writers: dict[str, Any] = {
         "xmp": xmp.Writer(producer="restyle"),
         "c2pa": c2pa_manifest.Writer(chain.read_bytes(), key.read_bytes()),
+        "c2pa, verified after signing (before)": c2pa_manifest.Writer(
+            chain.read_bytes(), key.read_bytes(), verify_after_sign=True
+        ),
     }
     writers["c2pa+xmp"] = Chain(writers["xmp"], writers["c2pa"])
-    facts = result.extra["effective"]
-    row("pipeline.run 768x768 style 201 (no provenance)", ms(styl[3:]))
-    for name, writer in writers.items():
-        writer.embed(jpeg, "image/jpeg", facts, content_id="warm")
-        times = []
-        for i in range(calls):
+    times: dict[str, list[float]] = {name: [] for name in [*styles, *writers]}
+    jpeg, facts = b"", {}
+    for i in range(calls // 2 + 3):
+        for style in styles:
+            job = Job(request_id=f"r{i}", source=ImageRef(base64=image), styles=[style], logo_add=0)
             t0 = time.perf_counter()
-            out = writer.embed(jpeg, "image/jpeg", facts, content_id=f"c{i}")
-            times.append(time.perf_counter() - t0)
-        share = statistics.median(times) / statistics.median(styl[3:]) * 100
+            result = run(job, service.plugins, service.limits)
+            times[style].append(time.perf_counter() - t0)
+            jpeg, facts = result.data, result.extra["effective"]
+    names = list(writers)
+    for i in range(calls * 3 + 3):  # the writers take turns, each first in line as often as the others
+        for k in range(len(names)):
+            name = names[(i + k) % len(names)]
+            t0 = time.perf_counter()
+            out = writers[name].embed(jpeg, "image/jpeg", facts, content_id=f"c{i}")
+            times[name].append(time.perf_counter() - t0)
+            if i == 0:
+                row(f"provenance {name}: bytes added", f"+{len(out) - len(jpeg)}")
+    med = {name: statistics.median(values[3:]) for name, values in times.items()}
+    for style in styles:
+        row(f"pipeline.run 768x768 style {style} (no provenance)", ms(times[style][3:]))
+    fastest = min(styles, key=lambda s: med[s])
+    for name in writers:
         row(
-            f"provenance {name} per call (+{len(out) - len(jpeg)} bytes)",
-            f"{ms(times)}; {share:.1f} % of stylisation",
+            f"provenance {name} per call",
+            f"{ms(times[name][3:])}; {med[name] / med[fastest] * 100:.1f} % of style {fastest}",
         )
+    row(
+        "c2pa without / with verify-after-sign",
+        f"{med['c2pa'] / med['c2pa, verified after signing (before)']:.2f}x the time",
+    )
 
 
 def main() -> None:
@@ -195,7 +210,13 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2000)
     ap.add_argument("--e2e", type=int, default=60)
     ap.add_argument("--provenance-calls", type=int, default=40)
+    ap.add_argument("--only", choices=["provenance"], help="run one part")
     args = ap.parse_args()
+    if args.only == "provenance":
+        with tempfile.TemporaryDirectory() as d:
+            bench_provenance(Path(d), args.provenance_calls)
+        report()
+        return
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         (tmp / "redis").mkdir()
@@ -221,6 +242,10 @@ def main() -> None:
         finally:
             if redis is not None:
                 redis.stop()
+    report()
+
+
+def report() -> None:
     width = max(len(n) for n, _ in ROWS)
     print(f"{'measure':<{width}}  value")
     print("-" * (width + 40))

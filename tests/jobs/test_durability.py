@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from restyle.jobs import callbacks
 from tests.conftest import Server, start_server
-from tests.jobs.conftest import GatedImageServer, act, common, restart, wait_for, wait_state
+from tests.jobs.conftest import GatedImageServer, Receiver, act, common, restart, wait_for, wait_state
+from tests.jobs.test_wire import small
 from tests.scale.backends import RedisServer
 
 pytestmark = pytest.mark.restyle_only
@@ -70,3 +74,49 @@ def test_kill_9_one_of_two_redis_nodes_loses_no_job(
     finally:
         a.stop()
         b.stop()
+
+
+def test_kill_9_callback_sender_the_other_redis_node_delivers(
+    tmp_path: Path, redis_server: RedisServer, receiver: Receiver
+) -> None:
+    """A callback being retried by a node that dies (kill -9) is taken over by the other node."""
+    shared = {
+        "jobs_queue": "redis",
+        "limiter": "redis",
+        "redis_url": redis_server.url,
+        "redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
+        "lease_ttl_s": 2.0,
+        "jobs_lease_s": 1.0,
+        "callback_backoff_s": 0.3,
+        "callback_attempts": 30,
+        "requests_per_second": 1000,
+    }
+    receiver.statuses = [503] * 10_000  # the receiver refuses while node a tries
+    a = start_server(tmp_path, **shared)
+    b: Server | None = None
+    try:
+        cli = common(a)
+        job_id = act(cli, "SubmitImageToImageJob", small(CallbackUrl=receiver.url))["JobId"]
+        wait_for(lambda: len(receiver.received) >= 1, timeout=30)  # a ran the job and holds the callback
+        b = start_server(tmp_path, **shared)
+        tried_by_a = len(receiver.received)
+        assert "callback taken over" not in b.log()  # a is alive: b leaves it alone
+        a.proc.send_signal(signal.SIGKILL)
+        a.proc.wait(5)
+        receiver.statuses.clear()  # from now on the receiver accepts
+        wait_for(lambda: f"job {job_id}: callback delivered" in b.log(), timeout=20)
+        assert f"job {job_id}: callback taken over" in b.log()
+        assert len(receiver.received) > tried_by_a
+        got = receiver.received[-1]
+        assert got.headers["x-restyle-job-id"] == job_id
+        assert callbacks.verify(a.secret_key, got.body, got.headers["x-restyle-signature"])
+        body = json.loads(got.body)["Response"]
+        assert body["JobId"] == job_id and body["JobStatusCode"] == "5" and body["ResultImage"]
+        # delivered once by b, then never again
+        n = len(receiver.received)
+        time.sleep(1.5)
+        assert len(receiver.received) == n
+    finally:
+        a.stop()
+        if b is not None:
+            b.stop()

@@ -149,3 +149,53 @@ def test_release_puts_job_first_in_line(nodes: tuple[BaseQueue, BaseQueue]) -> N
     assert b.release(first.job_id, node="n")
     again = a.claim("acct", node="m", lease_s=5)
     assert again is not None and again.job_id == first.job_id and again.attempts == 1
+
+
+def test_queue_position_is_the_start_order_across_accounts(nodes: tuple[BaseQueue, BaseQueue]) -> None:
+    """QueuePosition of every waiting job is where it really starts when workers take turns."""
+    a, b = nodes
+    a.submit(rec("old"), max_waiting=100)
+    a.claim("old", node="n", lease_s=60)  # "old" was served: it goes after accounts never served
+    jobs = [a.submit(rec(acct), max_waiting=100)[0] for acct in ["big"] * 6 + ["old"] * 3 + ["one"]]
+    jobs += [b.submit(rec("big"), max_waiting=100)[0], b.submit(rec("two"), max_waiting=100)[0]]
+    jobs.append(b.submit(rec("two"), max_waiting=100)[0])
+    predicted = {}
+    for r in jobs:
+        got = b.get(r.job_id)
+        assert got is not None
+        predicted[r.job_id] = a.position(got)
+    started = []
+    while accounts := b.waiting_accounts():  # a worker: the account served longest ago, its oldest job
+        claimed = (a if len(started) % 2 else b).claim(accounts[0], node="n", lease_s=60)
+        assert claimed is not None
+        started.append(claimed.job_id)
+    assert len(started) == len(jobs)
+    assert [predicted[j] for j in started] == list(range(1, len(jobs) + 1)), predicted
+    # the one job of a small account is not behind the big account's many
+    one = next(r for r in jobs if r.account_id == "one")
+    assert predicted[one.job_id] <= 2
+    # not waiting: no position
+    running = b.get(started[0])
+    assert running is not None and a.position(running) == 0
+
+
+def test_callback_lease_moves_to_another_node_when_its_node_dies(nodes: tuple[BaseQueue, BaseQueue]) -> None:
+    a, b = nodes
+    r, _ = a.submit(rec(callback_url="http://x/"), max_waiting=10)
+    assert a.claim("acct", node="n1", lease_s=5) is not None
+    assert a.finish(r.job_id, node="n1", outcome=Finish(DONE, result_key="k.jpg"))
+    assert a.claim_callbacks(node="n1", lease_s=0.3, job_id=r.job_id) == [r.job_id]
+    assert b.claim_callbacks(node="n2", lease_s=5) == []  # held by n1
+    assert b.claim_callbacks(node="n2", lease_s=5, job_id=r.job_id) == []
+    assert a.renew_callback(r.job_id, node="n1", lease_s=0.3)
+    assert not b.renew_callback(r.job_id, node="n2", lease_s=5)
+    time.sleep(0.4)  # n1 died: its lease runs out
+    assert b.claim_callbacks(node="n2", lease_s=5) == [r.job_id]
+    assert not a.renew_callback(r.job_id, node="n1", lease_s=5)  # n1 (if only slow) learns it lost it
+    assert a.claim_callbacks(node="n1", lease_s=5) == []
+    b.set_callback_state(r.job_id, "delivered")
+    assert a.pending_callbacks() == [] and a.claim_callbacks(node="n1", lease_s=5) == []
+    assert not b.renew_callback(r.job_id, node="n2", lease_s=5)
+    # given back on shutdown ("pending" again): claimable at once by anyone
+    b.set_callback_state(r.job_id, "pending")
+    assert a.claim_callbacks(node="n1", lease_s=5) == [r.job_id]

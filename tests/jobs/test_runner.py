@@ -69,3 +69,91 @@ def test_progress_follows_steps_and_engine_ticks() -> None:
     with pytest.raises(Exception, match="budget"):
         job.checkpoint()
     assert job.cancel_reason == "cancel"
+
+
+def test_callback_of_a_dead_sender_is_taken_over(tmp_path: Path) -> None:
+    """SQLite, two processes' worth of senders on one file: the one alive delivers what the dead held."""
+    from restyle.jobs import callbacks
+    from restyle.loaders.http import Loader
+    from tests.jobs.conftest import Receiver
+
+    receiver = Receiver()
+    try:
+        queue = Queue(tmp_path / "jobs.db")
+        rec = JobRecord(job_id="j1", account_id="a", secret_id="s", params={}, callback_url=receiver.url)
+        queue.submit(rec, max_waiting=10)
+        assert queue.claim("a", node="dead", lease_s=5) is not None
+        assert queue.finish("j1", node="dead", outcome=Finish(DONE))
+        assert queue.claim_callbacks(node="dead", lease_s=0.5, job_id="j1") == ["j1"]  # then kill -9
+        alive = callbacks.Callbacks(
+            queue=Queue(tmp_path / "jobs.db"),
+            loader=Loader(allowlist=["127.0.0.1"]),
+            secret_for=lambda sid: "secret",
+            answer=lambda r: {"JobStatusCode": r.state},
+            backoff_s=0.05,
+            timeout_s=5,
+            lease_s=0.3,
+        )
+        alive.start()
+        try:
+            assert alive.inflight() == 0  # the dead node's lease still runs
+            deadline = time.monotonic() + 10
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert receiver.received, "the callback was not taken over"
+            got = receiver.received[0]
+            assert callbacks.verify("secret", got.body, got.headers["x-restyle-signature"])
+            assert receiver.json(0)["Response"]["JobStatusCode"] == "5"
+            while queue.pending_callbacks() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            final = queue.get("j1")
+            assert final is not None and final.callback_state == "delivered"
+        finally:
+            alive.stop()
+    finally:
+        receiver.close()
+
+
+def test_a_sender_that_lost_its_lease_stops(tmp_path: Path) -> None:
+    """A node too slow to renew (another took the callback over) stops trying: one sender at a time."""
+    from restyle.jobs import callbacks
+    from restyle.loaders.http import Loader
+    from tests.jobs.conftest import Receiver
+
+    receiver = Receiver(statuses=[503] * 10_000)
+    try:
+        queue = Queue(tmp_path / "jobs.db")
+        rec = JobRecord(job_id="j1", account_id="a", secret_id="s", params={}, callback_url=receiver.url)
+        queue.submit(rec, max_waiting=10)
+        assert queue.claim("a", node="n", lease_s=5) is not None
+        assert queue.finish("j1", node="n", outcome=Finish(DONE))
+        slow = callbacks.Callbacks(
+            queue=Queue(tmp_path / "jobs.db"),
+            loader=Loader(allowlist=["127.0.0.1"]),
+            secret_for=lambda sid: "secret",
+            answer=lambda r: {"JobStatusCode": r.state},
+            attempts=10_000,
+            backoff_s=0.02,
+            timeout_s=5,
+            lease_s=0.3,
+        )
+        slow.start()
+        try:
+            deadline = time.monotonic() + 10
+            while len(receiver.received) < 2 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert slow.inflight() == 1
+            queue.set_callback_state("j1", "pending")  # as if its lease had run out...
+            assert queue.claim_callbacks(node="other", lease_s=60) == ["j1"]  # ...and another node took it
+            while slow.inflight() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert slow.inflight() == 0
+            n = len(receiver.received)
+            time.sleep(0.5)
+            assert len(receiver.received) == n  # it stopped sending
+            final = queue.get("j1")
+            assert final is not None and final.callback_state == "pending"  # the other node's to send
+        finally:
+            slow.stop()
+    finally:
+        receiver.close()

@@ -266,7 +266,7 @@ async def resolve_account(call: Call, service: Service) -> None:
     if key.account_status != "active":
         msg = f"The account {key.account_id} is stopped."
         raise errors.StopUsing(msg)
-    if key.quota is not None and key.quota <= 0:
+    if key.quota is not None and key.quota <= 0 and call.action not in job_actions.QUOTA_FREE:
         msg = f"The account {key.account_id} has no quota left."
         raise errors.LowBalance(msg)
 

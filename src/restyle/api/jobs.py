@@ -39,6 +39,9 @@ QUERY = "QueryImageToImageJob"
 CANCEL = "CancelImageToImageJob"
 DELETE = "DeleteImageToImageResult"
 ACTIONS = (SUBMIT, QUERY, CANCEL, DELETE)
+#: signed, admitted and rate-limited like every action, but they take no quota: an account whose quota
+#: ran out still queries, cancels and deletes the jobs it paid for
+QUOTA_FREE = (QUERY, CANCEL, DELETE)
 
 SUBMIT_SCHEMA: shapes.Schema = {
     **shapes.IMAGE_TO_IMAGE,
@@ -62,7 +65,7 @@ class JobSystem:
 
     def start(self) -> None:
         self.runner.start()
-        self.callbacks.resend_pending()
+        self.callbacks.start()
 
     def stop(self) -> None:
         self.callbacks.stop()
@@ -99,6 +102,8 @@ def build_system(service: Any) -> JobSystem:
         attempts=s.callback_attempts,
         backoff_s=s.callback_backoff_s,
         timeout_s=s.callback_timeout_s,
+        node=runner.node,
+        lease_s=s.jobs_lease_s,
     )
     runner.on_finish = sender.send_later
     return JobSystem(queue, results, runner, sender)

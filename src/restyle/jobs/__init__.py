@@ -83,6 +83,18 @@ class Finish:
     callback_state: str = ""
 
 
+def fair_position(account: str, k: int, turns: list[tuple[str, int]]) -> int:
+    """The start order of the k-th waiting job of ``account`` when accounts take turns (see position)."""
+    before = k - 1
+    ahead = True  # accounts listed before ``account`` have their turn in a round first
+    for other, n in turns:
+        if other == account:
+            ahead = False
+            continue
+        before += min(n, k if ahead else k - 1)
+    return before + 1
+
+
 class BaseQueue:
     """Base class of job queues. Every method is safe to call from several threads and processes."""
 
@@ -101,7 +113,24 @@ class BaseQueue:
         raise NotImplementedError
 
     def position(self, rec: JobRecord) -> int:
-        """1 + jobs of the same account waiting before it (accounts take turns); 0 unless waiting."""
+        """1 + the waiting jobs, of every account, that will start before it; 0 unless waiting.
+
+        Accounts take turns (:meth:`waiting_accounts` order, one job each per round), so a job k-th in
+        its account's line starts in round k: before it go its own k-1 and, of every other account
+        with n jobs waiting, min(n, k) if that account's turn comes first, else min(n, k-1). An account
+        at its running limit lets the next one go first, so the figure is an upper bound then.
+        """
+        if rec.state != WAITING:
+            return 0
+        line = self.lines(rec)
+        if line is None:
+            return 0
+        k, turns = line
+        return fair_position(rec.account_id, k, turns)
+
+    def lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]] | None:
+        """(1-based place of ``rec`` in its account's line, [(account, jobs waiting)] in turn order),
+        or None when it is not waiting."""
         raise NotImplementedError
 
     def waiting_accounts(self) -> list[str]:
@@ -145,7 +174,18 @@ class BaseQueue:
         raise NotImplementedError
 
     def pending_callbacks(self) -> list[str]:
-        """Finished jobs whose callback is not delivered yet (e.g. their node died while retrying)."""
+        """Finished jobs whose callback is not delivered yet (whoever is sending it)."""
+        raise NotImplementedError
+
+    def claim_callbacks(
+        self, *, node: str, lease_s: float, job_id: str | None = None, limit: int = 100
+    ) -> list[str]:
+        """Take pending callbacks nobody holds (never claimed, or their lease ran out: their node died)
+        for ``node`` until now+lease_s; only ``job_id`` when given. Each is taken by one node at a time."""
+        raise NotImplementedError
+
+    def renew_callback(self, job_id: str, *, node: str, lease_s: float) -> bool:
+        """Extend the lease of a callback ``node`` is sending; False if it lost it (or it ended)."""
         raise NotImplementedError
 
     def purge(self, *, older_than_s: float) -> int:

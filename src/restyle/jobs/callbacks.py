@@ -8,8 +8,12 @@ The body is ``{"Response": {<QueryImageToImageJob fields>, "JobId", "RequestId"}
 
 ``SecretKey`` is the key of the SecretId that submitted the job, so the caller verifies with what it
 already holds (:func:`verify`). Any 2xx answer is a delivery; other answers, timeouts and network
-errors are retried after ``backoff``, 2×, 4×... up to ``attempts`` tries. Delivery is at least once:
-a node that dies while retrying leaves the callback ``pending`` and the next start sends it again.
+errors are retried after ``backoff``, 2×, 4×... up to ``attempts`` tries.
+
+Delivery is at least once, whichever node dies: a pending callback is sent by the node holding its
+lease (taken from the queue, renewed every third of ``lease_s`` while it tries and waits). Every node
+looks for pending callbacks whose lease ran out (their node died, kill -9) at that same pace and takes
+them over, so with Redis the other node delivers; with SQLite the restarted node does.
 
 The target is fetched under the InputUrl rules (``restyle.loaders.http``): http/https only, every
 address of the host checked (no loopback/private/link-local... unless ``url_allowlist`` says so), the
@@ -90,7 +94,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, loader: Loader, time
 
 
 class Callbacks:
-    """Sends callbacks on background threads, one per finished job, with retries."""
+    """Sends callbacks on background threads, one per finished job, with retries, under a lease."""
 
     def __init__(
         self,
@@ -102,6 +106,8 @@ class Callbacks:
         attempts: int = 5,
         backoff_s: float = 1.0,
         timeout_s: float = 10.0,
+        node: str | None = None,
+        lease_s: float = 10.0,
     ) -> None:
         self.queue = queue
         self.loader = loader
@@ -110,41 +116,94 @@ class Callbacks:
         self.attempts = attempts
         self.backoff_s = backoff_s
         self.timeout_s = timeout_s
+        self.node = node or uuid.uuid4().hex[:12]
+        self.lease_s = lease_s
         self._stop = threading.Event()
         self._inflight: set[str] = set()
+        self._lost: set[str] = set()  # in flight here, but another node took the lease (we were too slow)
         self._lock = threading.Lock()
+        self._upkeep_thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Take over what is pending (an earlier life of this node, or a dead node), then keep looking."""
+        self.take_over()
+        self._upkeep_thread = threading.Thread(
+            target=self._upkeep, name="restyle-callback-upkeep", daemon=True
+        )
+        self._upkeep_thread.start()
 
     def send_later(self, rec: JobRecord) -> None:
+        """Send the callback of a job that just ended here, unless another node already holds it."""
         if not rec.callback_url:
             return
+        with self._lock:
+            if rec.job_id in self._inflight:
+                return
+        if self.queue.claim_callbacks(node=self.node, lease_s=self.lease_s, job_id=rec.job_id):
+            self._start(rec)
+
+    def take_over(self) -> int:
+        """Claim pending callbacks nobody holds and send them; how many were taken."""
+        taken = 0
+        for job_id in self.queue.claim_callbacks(node=self.node, lease_s=self.lease_s):
+            rec = self.queue.get(job_id)
+            if rec is None or not rec.finished or not rec.callback_url:
+                self.queue.set_callback_state(job_id, "failed")  # its record is gone: nothing to send
+                continue
+            log.info("job %s: callback taken over (its sender stopped)", job_id)
+            self._start(rec)
+            taken += 1
+        return taken
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._upkeep_thread is not None:
+            self._upkeep_thread.join(timeout=5)
+
+    def inflight(self) -> int:
+        with self._lock:
+            return len(self._inflight)
+
+    def _start(self, rec: JobRecord) -> None:
         with self._lock:
             if rec.job_id in self._inflight:
                 return
             self._inflight.add(rec.job_id)
         threading.Thread(target=self._deliver, args=(rec,), name="restyle-callback", daemon=True).start()
 
-    def resend_pending(self) -> None:
-        """Callbacks left pending by an earlier life of this deployment."""
-        for job_id in self.queue.pending_callbacks():
-            rec = self.queue.get(job_id)
-            if rec is not None and rec.finished:
-                self.send_later(rec)
-
-    def stop(self) -> None:
-        self._stop.set()
+    def _upkeep(self) -> None:
+        while not self._stop.wait(max(0.05, self.lease_s / 3)):
+            try:
+                with self._lock:
+                    mine = list(self._inflight)
+                for job_id in mine:
+                    if not self.queue.renew_callback(job_id, node=self.node, lease_s=self.lease_s):
+                        log.info("job %s: callback lease lost (another node sends it)", job_id)
+                        with self._lock:
+                            self._lost.add(job_id)
+                self.take_over()
+            except Exception:
+                log.exception("callback upkeep failed")
 
     def _deliver(self, rec: JobRecord) -> None:
         try:
             state = self.deliver(rec)
-            self.queue.set_callback_state(rec.job_id, state)
+            if state != "lost":
+                self.queue.set_callback_state(rec.job_id, state)
         except Exception:
             log.exception("callback of job %s failed", rec.job_id)
         finally:
             with self._lock:
                 self._inflight.discard(rec.job_id)
+                self._lost.discard(rec.job_id)
+
+    def _is_lost(self, job_id: str) -> bool:
+        with self._lock:
+            return job_id in self._lost
 
     def deliver(self, rec: JobRecord) -> str:
-        """Try until delivered, refused for good, or out of attempts: "delivered" | "failed"."""
+        """Try until delivered, refused for good, or out of attempts: "delivered" | "failed"; "pending"
+        when shutting down, "lost" when another node took the callback over meanwhile."""
         assert rec.callback_url
         secret = self.secret_for(rec.secret_id)
         if secret is None:
@@ -173,6 +232,8 @@ class Callbacks:
             except (errors.TencentError, ConnectionError) as exc:
                 log.info("job %s: callback try %d failed: %s", rec.job_id, attempt, exc)
             if attempt < self.attempts and self._stop.wait(wait):
-                return "pending"  # shutting down: the next start sends it
+                return "pending"  # shutting down: another node (or the next start) sends it
             wait *= 2
+            if self._is_lost(rec.job_id):
+                return "lost"  # the node holding it now sends it
         return "failed"

@@ -14,7 +14,8 @@ Keys (``{prefix}`` is ``redis_prefix`` + ``jobs:``)::
     {prefix}turn              STRING  turn counter
     {prefix}running           ZSET    running job id -> lease expiry (ms)
     {prefix}exp               ZSET    job id -> result expiry (s)
-    {prefix}cb                SET     jobs whose callback is pending
+    {prefix}cbl               ZSET    job id -> callback lease expiry (ms; 0: nobody sends it yet)
+    {prefix}cbo               HASH    job id -> the node sending its callback
     {prefix}t:{account}:{tok} STRING  ClientToken -> job id, expires after 24 h
 
 Finished records expire ``jobs_keep_s`` after their result is gone (Redis does the purge).
@@ -31,6 +32,18 @@ from typing import Any
 
 from restyle import errors
 from restyle.jobs import CANCELLED, LOST, TOKEN_WINDOW_S, BaseQueue, Finish, JobRecord
+from restyle.jobs.redis_lua import (
+    CANCEL,
+    CLAIM,
+    CLAIM_CALLBACKS,
+    FINISH,
+    HEARTBEAT,
+    LINES,
+    RELEASE,
+    RENEW_CALLBACK,
+    REQUEUE,
+    SUBMIT,
+)
 
 try:
     import redis
@@ -43,148 +56,6 @@ _FIELDS = {f.name: f for f in fields(JobRecord)}
 _JSON = {"params", "effective"}
 _FLOAT = {"created_at", "started_at", "finished_at", "result_expires_at"}
 _INT = {"result_ttl_s", "progress", "attempts"}
-
-# KEYS: token key, waiting list, job hash, turns, served
-# ARGV: use token (0/1), job id, account, max waiting, token ttl, field, value, ...
-SUBMIT = """
-if ARGV[1] == '1' then
-  local existing = redis.call('GET', KEYS[1])
-  if existing and redis.call('EXISTS', ARGV[8] .. existing) == 1 then
-    return {0, existing}
-  end
-end
-local n = redis.call('LLEN', KEYS[2])
-if n >= tonumber(ARGV[4]) then
-  return {-1, tostring(n)}
-end
-redis.call('HSET', KEYS[3], unpack(ARGV, 9))
-redis.call('RPUSH', KEYS[2], ARGV[2])
-local last = redis.call('HGET', KEYS[5], ARGV[3]) or '0'
-redis.call('ZADD', KEYS[4], 'NX', last, ARGV[3])
-if ARGV[1] == '1' then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[5])
-end
-return {1, ARGV[2]}
-"""
-
-# KEYS: waiting list, turns, served, turn counter, running; ARGV: account, node, now (s), lease (ms), job prefix
-CLAIM = """
-while true do
-  local id = redis.call('LPOP', KEYS[1])
-  if not id then
-    redis.call('ZREM', KEYS[2], ARGV[1])
-    return false
-  end
-  local jk = ARGV[5] .. id
-  if redis.call('HGET', jk, 'state') == '1' then
-    local turn = redis.call('INCR', KEYS[4])
-    redis.call('HSET', KEYS[3], ARGV[1], turn)
-    if redis.call('LLEN', KEYS[1]) == 0 then
-      redis.call('ZREM', KEYS[2], ARGV[1])
-    else
-      redis.call('ZADD', KEYS[2], turn, ARGV[1])
-    end
-    redis.call('HSET', jk, 'state', '2', 'node', ARGV[2], 'started_at', ARGV[3], 'progress', '0')
-    redis.call('HINCRBY', jk, 'attempts', 1)
-    redis.call('ZADD', KEYS[5], math.floor(tonumber(ARGV[3]) * 1000) + tonumber(ARGV[4]), id)
-    return id
-  end
-end
-"""
-
-# KEYS: job hash, running; ARGV: id, node, now (s), lease (ms), progress -> {owned, cancel}
-HEARTBEAT = """
-if redis.call('HGET', KEYS[1], 'state') ~= '2' or redis.call('HGET', KEYS[1], 'node') ~= ARGV[2] then
-  return {0, 0}
-end
-redis.call('ZADD', KEYS[2], 'XX', math.floor(tonumber(ARGV[3]) * 1000) + tonumber(ARGV[4]), ARGV[1])
-local p = tonumber(redis.call('HGET', KEYS[1], 'progress') or '0')
-if tonumber(ARGV[5]) > p then redis.call('HSET', KEYS[1], 'progress', ARGV[5]) end
-return {1, tonumber(redis.call('HGET', KEYS[1], 'cancel_requested') or '0')}
-"""
-
-# KEYS: job hash, running, exp, cb; ARGV: id, node, keep (s), done?, field, value, ...
-FINISH = """
-if redis.call('HGET', KEYS[1], 'state') ~= '2' or redis.call('HGET', KEYS[1], 'node') ~= ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('ZREM', KEYS[2], ARGV[1])
-local expires = redis.call('HGET', KEYS[1], 'result_expires_at')
-local keep = tonumber(ARGV[3])
-if expires and expires ~= '' then
-  redis.call('ZADD', KEYS[3], expires, ARGV[1])
-  keep = keep + math.ceil(tonumber(expires) - tonumber(redis.call('HGET', KEYS[1], 'finished_at')))
-end
-if (redis.call('HGET', KEYS[1], 'callback_url') or '') ~= '' then
-  redis.call('HSET', KEYS[1], 'callback_state', 'pending')
-  redis.call('SADD', KEYS[4], ARGV[1])
-end
-redis.call('EXPIRE', KEYS[1], keep)
-return 1
-"""
-
-# KEYS: job hash, running, waiting list, turns, served; ARGV: id, node, account
-RELEASE = """
-if redis.call('HGET', KEYS[1], 'state') ~= '2' or redis.call('HGET', KEYS[1], 'node') ~= ARGV[2] then
-  return 0
-end
-redis.call('HSET', KEYS[1], 'state', '1', 'node', '', 'progress', '0')
-redis.call('HINCRBY', KEYS[1], 'attempts', -1)
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('LPUSH', KEYS[3], ARGV[1])
-redis.call('ZADD', KEYS[4], 'NX', redis.call('HGET', KEYS[5], ARGV[3]) or '0', ARGV[3])
-return 1
-"""
-
-# KEYS: job hash, waiting list, turns, cb; ARGV: id, account, now, keep, cancelled code, message
-CANCEL = """
-local state = redis.call('HGET', KEYS[1], 'state')
-if state == '1' then
-  redis.call('LREM', KEYS[2], 0, ARGV[1])
-  if redis.call('LLEN', KEYS[2]) == 0 then redis.call('ZREM', KEYS[3], ARGV[2]) end
-  redis.call('HSET', KEYS[1], 'state', '4', 'error_code', ARGV[5], 'error_msg', ARGV[6], 'finished_at', ARGV[3])
-  if (redis.call('HGET', KEYS[1], 'callback_url') or '') ~= '' then
-    redis.call('HSET', KEYS[1], 'callback_state', 'pending')
-    redis.call('SADD', KEYS[4], ARGV[1])
-  end
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-elseif state == '2' then
-  redis.call('HSET', KEYS[1], 'cancel_requested', '1')
-end
-return state
-"""
-
-# KEYS: running, waiting prefix, turns, served, cb; ARGV: now (s), max attempts, job prefix, keep,
-#        cancelled code, lost code -> ids
-REQUEUE = """
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', math.floor(tonumber(ARGV[1]) * 1000))
-for _, id in ipairs(ids) do
-  redis.call('ZREM', KEYS[1], id)
-  local jk = ARGV[3] .. id
-  if redis.call('HGET', jk, 'state') == '2' then
-    local attempts = tonumber(redis.call('HGET', jk, 'attempts') or '0')
-    local cancel = redis.call('HGET', jk, 'cancel_requested') == '1'
-    if cancel or attempts >= tonumber(ARGV[2]) then
-      local code = ARGV[6]
-      local text = 'The job\\'s node stopped while running it, ' .. attempts .. ' times.'
-      if cancel then code = ARGV[5]; text = 'The job was cancelled.' end
-      redis.call('HSET', jk, 'state', '4', 'error_code', code, 'error_msg', text, 'finished_at', ARGV[1], 'node', '')
-      if (redis.call('HGET', jk, 'callback_url') or '') ~= '' then
-        redis.call('HSET', jk, 'callback_state', 'pending')
-        redis.call('SADD', KEYS[5], id)
-      end
-      redis.call('EXPIRE', jk, ARGV[4])
-    else
-      local account = redis.call('HGET', jk, 'account_id')
-      redis.call('HSET', jk, 'state', '1', 'node', '', 'progress', '0')
-      redis.call('LPUSH', KEYS[2] .. account, id)
-      redis.call('ZADD', KEYS[3], 'NX', redis.call('HGET', KEYS[4], account) or '0', account)
-    end
-  end
-end
-return ids
-"""
 
 
 def _encode(name: str, value: Any) -> str:
@@ -246,6 +117,9 @@ class Queue(BaseQueue):
         self._release = self.redis.register_script(RELEASE)
         self._cancel = self.redis.register_script(CANCEL)
         self._requeue = self.redis.register_script(REQUEUE)
+        self._claim_callbacks = self.redis.register_script(CLAIM_CALLBACKS)
+        self._lines = self.redis.register_script(LINES)
+        self._renew_callback = self.redis.register_script(RENEW_CALLBACK)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Queue:
@@ -303,11 +177,14 @@ class Queue(BaseQueue):
         raw = self._do(self.redis.hgetall, self._k("j", job_id))
         return _decode(raw) if raw else None
 
-    def position(self, rec: JobRecord) -> int:
-        if rec.state != "1":
-            return 0
-        pos = self._do(self.redis.lpos, self._k("w", rec.account_id), rec.job_id)
-        return int(pos) + 1 if pos is not None else 0
+    def lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]] | None:
+        raw = self._do(
+            self._lines, keys=[self._k("turns")], args=[self._k("w", ""), rec.account_id, rec.job_id]
+        )
+        if not raw or raw[0] == 0:
+            return None
+        pairs = raw[1:]
+        return int(raw[0]), [(pairs[i].decode(), int(pairs[i + 1])) for i in range(0, len(pairs), 2)]
 
     def waiting_accounts(self) -> list[str]:
         return [a.decode() for a in self._do(self.redis.zrange, self._k("turns"), 0, -1)]
@@ -349,7 +226,7 @@ class Queue(BaseQueue):
             values["progress"] = 100
         ok = self._do(
             self._finish,
-            keys=[self._k("j", job_id), self._k("running"), self._k("exp"), self._k("cb")],
+            keys=[self._k("j", job_id), self._k("running"), self._k("exp"), self._k("cbl")],
             args=[job_id, node, self.keep_s, "", *_pairs(values)],
         )
         return bool(ok)
@@ -377,7 +254,7 @@ class Queue(BaseQueue):
             return None
         self._do(
             self._cancel,
-            keys=[self._k("j", job_id), self._k("w", rec.account_id), self._k("turns"), self._k("cb")],
+            keys=[self._k("j", job_id), self._k("w", rec.account_id), self._k("turns"), self._k("cbl")],
             args=[
                 job_id,
                 rec.account_id,
@@ -392,7 +269,7 @@ class Queue(BaseQueue):
     def requeue_expired(self, *, max_attempts: int) -> list[str]:
         ids = self._do(
             self._requeue,
-            keys=[self._k("running"), self._k("w", ""), self._k("turns"), self._k("served"), self._k("cb")],
+            keys=[self._k("running"), self._k("w", ""), self._k("turns"), self._k("served"), self._k("cbl")],
             args=[repr(time.time()), max_attempts, self._k("j", ""), self.keep_s, CANCELLED, LOST],
         )
         return [i.decode() for i in ids]
@@ -422,14 +299,30 @@ class Queue(BaseQueue):
     def set_callback_state(self, job_id: str, state: str) -> None:
         pipe = self.redis.pipeline(transaction=True)
         pipe.hset(self._k("j", job_id), "callback_state", state)
+        pipe.hdel(self._k("cbo"), job_id)
         if state == "pending":
-            pipe.sadd(self._k("cb"), job_id)
+            pipe.zadd(self._k("cbl"), {job_id: 0})
         else:
-            pipe.srem(self._k("cb"), job_id)
+            pipe.zrem(self._k("cbl"), job_id)
         self._do(pipe.execute)
 
     def pending_callbacks(self) -> list[str]:
-        return [i.decode() for i in self._do(self.redis.smembers, self._k("cb"))]
+        return [i.decode() for i in self._do(self.redis.zrange, self._k("cbl"), 0, -1)]
+
+    def claim_callbacks(
+        self, *, node: str, lease_s: float, job_id: str | None = None, limit: int = 100
+    ) -> list[str]:
+        now_ms = int(time.time() * 1000)
+        args: list[Any] = [now_ms, int(lease_s * 1000), node, limit]
+        if job_id is not None:
+            args.append(job_id)
+        ids = self._do(self._claim_callbacks, keys=[self._k("cbl"), self._k("cbo")], args=args)
+        return [i.decode() for i in ids]
+
+    def renew_callback(self, job_id: str, *, node: str, lease_s: float) -> bool:
+        until = int((time.time() + lease_s) * 1000)
+        ok = self._do(self._renew_callback, keys=[self._k("cbl"), self._k("cbo")], args=[job_id, node, until])
+        return bool(ok)
 
     def purge(self, *, older_than_s: float) -> int:
         return 0  # finished records carry an EXPIRE

@@ -59,6 +59,7 @@ class TrackedJob(Job):
     engine_ticks_expected: int = 0
     step: str = ""
     engine_ticks: int = 0
+    engine_steps: tuple[int, int] = (0, 0)  # (done, total) as a stepping engine reported them
     cancel_reason: str = ""  # "cancel" | "shutdown" | "lost"
 
     def enter_step(self, name: str) -> None:
@@ -69,6 +70,9 @@ class TrackedJob(Job):
         self.engine_ticks += 1
         super().engine_checkpoint()
 
+    def engine_progress(self, done: int, total: int) -> None:
+        self.engine_steps = (done, total)
+
     def stop(self, reason: str) -> None:
         self.cancel_reason = self.cancel_reason or reason
         self.cancelled.set()
@@ -78,7 +82,10 @@ class TrackedJob(Job):
         start = STEP_START.get(self.step, 0)
         if self.step != "stylize":
             return start
-        if self.engine_ticks_expected:
+        done, total = self.engine_steps
+        if total > 0:  # diffusion step callbacks: exact
+            frac = min(1.0, done / total)
+        elif self.engine_ticks_expected:
             frac = min(1.0, self.engine_ticks / self.engine_ticks_expected)
         else:  # engines without a known step count: approach the end of the share
             frac = 1 - math.exp(-self.engine_ticks / 6)
@@ -271,7 +278,8 @@ class Runner:
 
             engine = self.service.plugins.engines[style.engine]
             strength = job.strength if job.strength is not None else style.strength
-            tracked.engine_ticks_expected = effective_steps(int(getattr(engine, "steps", 20)), strength)[1]
+            asked = style.params.get("steps") or getattr(engine, "steps", 20)
+            tracked.engine_ticks_expected = effective_steps(int(asked), strength)[1]
         return tracked
 
     def _run(self, rec: JobRecord) -> None:

@@ -56,10 +56,13 @@ CREATE TABLE IF NOT EXISTS jobs (
     node TEXT,
     lease_until REAL,
     callback_state TEXT NOT NULL DEFAULT '',
-    base_url TEXT NOT NULL DEFAULT ''
+    base_url TEXT NOT NULL DEFAULT '',
+    callback_node TEXT,                      -- the node sending a pending callback
+    callback_lease REAL                      -- ... until then (its node died if past)
 );
 CREATE INDEX IF NOT EXISTS jobs_waiting ON jobs(state, account_id, seq);
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_token ON jobs(account_id, client_token) WHERE client_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS jobs_callbacks ON jobs(callback_lease) WHERE callback_state = 'pending';
 CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs(result_expires_at) WHERE result_key IS NOT NULL;
 CREATE TABLE IF NOT EXISTS job_accounts (
     account_id TEXT PRIMARY KEY,
@@ -87,6 +90,10 @@ class Queue(BaseQueue):
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for column, kind in (("callback_node", "TEXT"), ("callback_lease", "REAL")):
+            if have and column not in have:  # a jobs.db made before callbacks had leases
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {kind}")
         self._db.executescript(SCHEMA)
         self._lock = threading.Lock()
 
@@ -141,15 +148,28 @@ class Queue(BaseQueue):
         rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,))
         return _row(rows[0]) if rows else None
 
-    def position(self, rec: JobRecord) -> int:
-        if rec.state != WAITING:
-            return 0
-        rows = self._read(
+    def lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]] | None:
+        with self._lock:
+            self._db.execute("BEGIN")  # one read transaction: a consistent picture
+            try:
+                own, turns = self._lines(rec)
+            finally:
+                self._db.execute("COMMIT")
+        return (own, turns) if own else None
+
+    def _lines(self, rec: JobRecord) -> tuple[int, list[tuple[str, int]]]:
+        own = self._db.execute(
             "SELECT COUNT(*) FROM jobs WHERE state = ? AND account_id = ? "
-            "AND seq < (SELECT seq FROM jobs WHERE job_id = ?)",
-            (WAITING, rec.account_id, rec.job_id),
-        )
-        return int(rows[0][0]) + 1
+            "AND seq <= (SELECT seq FROM jobs WHERE job_id = ? AND state = ?)",
+            (WAITING, rec.account_id, rec.job_id, WAITING),
+        ).fetchone()[0]
+        turns = self._db.execute(
+            "SELECT j.account_id, COUNT(*) FROM jobs j LEFT JOIN job_accounts a "
+            "ON a.account_id = j.account_id WHERE j.state = ? GROUP BY j.account_id "
+            "ORDER BY COALESCE(MAX(a.served), -1), MIN(j.seq)",
+            (WAITING,),
+        ).fetchall()
+        return int(own), [(a, int(n)) for a, n in turns]
 
     def waiting_accounts(self) -> list[str]:
         rows = self._read(
@@ -291,10 +311,38 @@ class Queue(BaseQueue):
 
     def set_callback_state(self, job_id: str, state: str) -> None:
         with self._tx() as db:
-            db.execute("UPDATE jobs SET callback_state = ? WHERE job_id = ?", (state, job_id))
+            db.execute(
+                "UPDATE jobs SET callback_state = ?, callback_node = NULL, callback_lease = NULL "
+                "WHERE job_id = ?",
+                (state, job_id),
+            )
 
     def pending_callbacks(self) -> list[str]:
         return [r[0] for r in self._read("SELECT job_id FROM jobs WHERE callback_state = 'pending'")]
+
+    def claim_callbacks(
+        self, *, node: str, lease_s: float, job_id: str | None = None, limit: int = 100
+    ) -> list[str]:
+        now = time.time()
+        only = " AND job_id = ?" if job_id is not None else ""
+        args: tuple[Any, ...] = (node, now + lease_s, now, *((job_id,) if job_id is not None else ()), limit)
+        with self._tx() as db:
+            rows = db.execute(
+                "UPDATE jobs SET callback_node = ?, callback_lease = ? WHERE job_id IN ("
+                "SELECT job_id FROM jobs WHERE callback_state = 'pending' "
+                f"AND (callback_lease IS NULL OR callback_lease < ?){only} LIMIT ?) RETURNING job_id",
+                args,
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    def renew_callback(self, job_id: str, *, node: str, lease_s: float) -> bool:
+        with self._tx() as db:
+            cur = db.execute(
+                "UPDATE jobs SET callback_lease = ? WHERE job_id = ? AND callback_node = ? "
+                "AND callback_state = 'pending'",
+                (time.time() + lease_s, job_id, node),
+            )
+            return bool(cur.rowcount)
 
     def purge(self, *, older_than_s: float) -> int:
         with self._tx() as db:

@@ -73,6 +73,9 @@ class Job:
         these for their progress."""
         self.checkpoint()
 
+    def engine_progress(self, done: int, total: int) -> None:
+        """Engines that work in steps (diffusion) report ``done`` of ``total`` here; async jobs show it."""
+
 
 @dataclass
 class Result:

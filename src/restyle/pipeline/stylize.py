@@ -20,6 +20,7 @@ def stylize(
         negative_prompt=job.negative_prompt,
         seed=seed,
         checkpoint=job.engine_checkpoint,
+        progress=job.engine_progress,
     )
     out = engine.stylize(image, request)
     if out.shape != image.shape or out.dtype != np.uint8:

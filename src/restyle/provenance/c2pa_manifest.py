@@ -10,7 +10,9 @@ binding still validate.
 The manifest: ``c2pa.actions`` with one ``c2pa.created`` action, digital source type
 ``trainedAlgorithmicMedia``, the software agent (restyle and its version) and the effective
 parameters (style, engine, model, strength, seed, resolution) as action parameters. No thumbnail:
-it would add a second JPEG encode to every call.
+it would add a second JPEG encode to every call. No verification of each file right after signing it
+(c2pa's ``verify_after_sign`` re-reads and re-hashes the output: half the cost of signing, measured by
+``bench/bench_jobs.py``); the tests read results back with c2pa's Reader and check they validate.
 
 Needs ``pip install c2pa-python``.
 """
@@ -134,14 +136,18 @@ class Writer(BaseProvenance):
 
     name = "c2pa"
 
-    def __init__(self, chain_pem: bytes, key_pem: bytes, *, generator: str = "restyle") -> None:
+    def __init__(
+        self, chain_pem: bytes, key_pem: bytes, *, generator: str = "restyle", verify_after_sign: bool = False
+    ) -> None:
         c2pa = _c2pa()
         self._c2pa = c2pa
         self.generator = generator
         self._info = c2pa.C2paSignerInfo(b"es256", chain_pem, key_pem, None)
-        self._context = c2pa.Context(
-            settings=c2pa.Settings.from_dict({"builder": {"thumbnail": {"enabled": False}}})
-        )
+        settings = {
+            "builder": {"thumbnail": {"enabled": False}},
+            "verify": {"verify_after_sign": verify_after_sign},
+        }
+        self._context = c2pa.Context(settings=c2pa.Settings.from_dict(settings))
         self._local = threading.local()  # one Signer per worker thread
         self._signer()  # fail at startup on a bad key or chain
 

@@ -33,5 +33,6 @@ def effective_parameters(
     if style.engine == "diffusion":
         from restyle.engines.diffusion import effective_steps
 
-        out["Steps"] = effective_steps(int(getattr(engine, "steps", 20)), float(strength))[1]
+        asked: Any = style.params.get("steps") or getattr(engine, "steps", 20)  # the style's preset first
+        out["Steps"] = effective_steps(int(asked), float(strength))[1]
     return out
