@@ -28,6 +28,8 @@ from restyle.faces import detect_faces
 Box = tuple[float, float, float, float]  # x, y, width, height in pixels of the image given
 #: faces are looked for on a copy this large (the service's detector scans at 480 as well)
 FACE_SIDE = 480
+#: smaller images are upscaled to this long side before the scan
+MIN_SIDE = 256
 _cache = threading.local()
 
 
@@ -45,8 +47,13 @@ def face_boxes(image: U8) -> tuple[Box, ...]:
     hit = getattr(_cache, "entries", {}).get(key)
     if hit is not None:
         return hit  # type: ignore[no-any-return]
-    small = _fit(image, FACE_SIDE)
-    s = image.shape[1] / small.shape[1]
+    h, w = image.shape[:2]
+    if max(h, w) < MIN_SIDE:  # thumbnails: the confirming cascade needs a few more pixels per face
+        k = MIN_SIDE / max(h, w)
+        small = np.asarray(cv2.resize(image, (round(w * k), round(h * k)), interpolation=cv2.INTER_CUBIC))
+    else:
+        small = _fit(image, FACE_SIDE)
+    s = w / small.shape[1]
     boxes = tuple((bx * s, by * s, bw * s, bh * s) for bx, by, bw, bh in detect_faces(small))
     _cache.entries = {key: boxes}  # one image at a time: a recipe asks several times about one picture
     return boxes
