@@ -21,7 +21,7 @@ import numpy as np
 from restyle.engines import StyleRequest
 from restyle.engines.classic import lines as ln
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.face import FaceMaps, face_maps, skin_colour
+from restyle.engines.classic.face import FaceMaps, cel_skin, face_maps, skin_colour
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
 from restyle.engines.classic.textures import _paper
@@ -124,6 +124,16 @@ def _skin(t: _Toon, f: F32, *, smooth: float, blush: Colour, blush_amount: float
     return _mix(f, blush, _a(t.faces.blush * np.float32(blush_amount)))
 
 
+def _anime_face(
+    t: _Toon, f: F32, req: StyleRequest, *, tone: Colour, shade: Colour, ink: Colour, sharp: float = 0.04
+) -> F32:
+    """Faces painted like the rest of the picture: flat cel skin and inked features (``face.cel_skin``)."""
+    if t.faces is None:
+        return f
+    amount = level(req, 0.6, 1.0)
+    return cel_skin(f, _f(t.image), t.faces, tone=tone, shade=shade, ink=ink, amount=amount, sharp=sharp)
+
+
 def _face_field(t: _Toon, field: F32, *, keep: float) -> F32:
     """Clear texture lines off the skin, keep (and darken) eyes, brows and mouth."""
     if t.faces is None:
@@ -203,7 +213,8 @@ def anime(image: U8, req: StyleRequest) -> U8:
     )
     f = _cool_warm(f, shadow=(0.78, 0.84, 1.12), light=(1.06, 1.01, 0.9), lo=0.45, hi=0.65)
     f = _flatten(f, req, colors=int(param(req, "colors", 14)), amount=level(req, 0.35, 0.85))
-    f = _skin(t, f, smooth=level(req, 0.5, 0.9), blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
+    f = _anime_face(t, f, req, tone=(1.0, 0.86, 0.78), shade=(0.86, 0.7, 0.76), ink=(0.2, 0.08, 0.1))
+    f = _skin(t, f, smooth=0.0, blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -236,7 +247,8 @@ def anime_fresh(image: U8, req: StyleRequest) -> U8:
     key = level(req, 0.08, 0.22)  # high key: lift everything towards white
     f = _mix(f, (1.0, 1.0, 1.0), _a(np.float32(key) * (1.0 - _lum(f) * 0.6)))
     f = _cool_warm(f, shadow=(0.84, 0.94, 1.14), light=(1.04, 1.02, 0.94), lo=0.6, hi=0.72)
-    f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
+    f = _anime_face(t, f, req, tone=(1.0, 0.9, 0.84), shade=(0.9, 0.78, 0.86), ink=(0.32, 0.18, 0.24))
+    f = _skin(t, f, smooth=0.0, blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -278,8 +290,7 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
     u8 = _u8(f)
     flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 8)), req.seed)), 1.5 * t.u))
     f = _mix(f, flat, level(req, 0.55, 1.0))
-    if t.faces is not None:  # flat colour must not swallow eyes and mouth
-        f = _mix(f, _sat(t.smooth, 1.4), _a(t.faces.features * np.float32(0.6)))
+    f = _anime_face(t, f, req, tone=(1.0, 0.8, 0.64), shade=(0.84, 0.66, 0.64), ink=(0.05, 0.03, 0.05))
     # bold lines: the ink field widened by a max filter whose size grows with strength
     r = max(1, round(level(req, 1.0, 2.0) * t.u))
     field = _a(cv2.dilate(t.field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))))
@@ -315,7 +326,10 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     )
     f = _mix(_clip(f), (1.0, 0.9, 0.72), _a(rim * np.float32(level(req, 0.3, 0.7))))
     f = _cool_warm(f, shadow=(0.68, 0.72, 1.22), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
-    f = _skin(t, f, smooth=level(req, 0.4, 0.7), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
+    f = _anime_face(
+        t, f, req, tone=(1.0, 0.84, 0.74), shade=(0.8, 0.66, 0.8), ink=(0.2, 0.07, 0.2), sharp=0.07
+    )
+    f = _skin(t, f, smooth=0.0, blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -329,13 +343,6 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
         clouds=0.5,
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
-    if t.faces is not None:  # airbrush, gloss and glow must not wipe eyes and mouth: bring them back
-        f = _mix(f, _sat(t.smooth, 1.3), _a(t.faces.features * np.float32(0.85)))
-    if t.faces is not None:  # on faces, dark small features (eyes, brows, lashes) painted back crisp
-        base_lum = _lum(t.smooth)
-        dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 2.5 * t.u)), np.float32(0.0))
-        on_face = np.maximum(t.faces.skin, t.faces.features)
-        f = _clip(_plus(f, _a(dark_detail * on_face * np.float32(level(req, 1.0, 1.8)))))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))

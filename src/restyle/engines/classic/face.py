@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from restyle.engines.classic.base import F32, U8
-from restyle.engines.classic.toolkit import _a, _blur, _fit
+from restyle.engines.classic.base import F32, U8, Colour
+from restyle.engines.classic.toolkit import _a, _blur, _fit, _lum, _mix
 from restyle.faces import detect_faces
 
 Box = tuple[float, float, float, float]  # x, y, width, height in pixels of the image given
@@ -72,6 +72,7 @@ class FaceMaps:
     skin: F32  # facial skin to smooth and clear of texture lines
     features: F32  # eyes, brows and mouth: their lines are kept (and a little strengthened)
     blush: F32  # cheeks
+    region: F32  # skin of the head and neck (skin colour near a face): painted in cel tones
     largest: float  # height of the largest face box, in pixels of the maps
 
 
@@ -84,7 +85,9 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
     face = np.zeros((h, w), np.float32)
     features = np.zeros((h, w), np.float32)
     blush = np.zeros((h, w), np.float32)
+    head = np.zeros((h, w), np.float32)
     for box in boxes:
+        _ellipse(head, box, 0.5, 0.8, 0.62, 1.0)
         _ellipse(face, box, 0.5, 0.56, 0.44, 0.58)
         _ellipse(features, box, 0.32, 0.42, 0.16, 0.1)  # eyes and brows
         _ellipse(features, box, 0.68, 0.42, 0.16, 0.1)
@@ -97,6 +100,7 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
         skin=_a(_blur(face, 0.04 * scale) * skin_colour),
         features=_a(_blur(features, 0.04 * scale)),
         blush=_a(_blur(blush, 0.06 * scale) * skin_colour),
+        region=_a(_blur(head, 0.08 * scale) * _a(np.clip(skin_colour * 1.3, 0, 1))),
         largest=float(max(b[3] for b in boxes)),
     )
 
@@ -125,3 +129,47 @@ def _skin(image: U8, shape: tuple[int, ...]) -> F32:
     inside = inside * np.clip((cb - 72.0) / 8.0, 0, 1) * np.clip((132.0 - cb) / 8.0, 0, 1)
     inside = _a(cv2.GaussianBlur(_a(inside), (0, 0), 2.0))
     return _a(cv2.resize(inside, (int(shape[1]), int(shape[0])), interpolation=cv2.INTER_LINEAR))
+
+
+def _smooth_step(lo: float, hi: float, x: F32) -> F32:
+    v = np.clip((x - np.float32(lo)) * np.float32(1.0 / (hi - lo)), 0.0, 1.0)
+    return _a(v * v * (np.float32(3.0) - np.float32(2.0) * v))
+
+
+def cel_skin(
+    f: F32,
+    photo: F32,
+    maps: FaceMaps,
+    *,
+    tone: Colour,
+    shade: Colour,
+    ink: Colour,
+    amount: float,
+    split: float = 0.88,
+    sharp: float = 0.04,
+) -> F32:
+    """Faces drawn, not filtered: the skin of head and neck (``maps.region``) repainted in two flat cel tones
+    (a lit ``tone``-pulled colour and its ``shade``-multiplied shadow, split where the smoothed luminance
+    falls below ``split`` of the skin's median, a ramp ``sharp`` wide), and the dark marks of eyes, brows,
+    lashes, nostrils and mouth from ``photo`` (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
+    dark eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in."""
+    region = maps.region
+    on = region > 0.5
+    if not on.any() or amount <= 0:
+        return f
+    lum = _lum(f)
+    scale = max(2.0, maps.largest)
+    ref = float(np.median(lum[on]))
+    base = np.asarray(f[on].mean(axis=0), np.float32)
+    lit = np.clip(base * np.float32(0.4) + np.asarray(tone, np.float32) * np.float32(0.6), 0.0, 1.0)
+    lit = lit * np.float32(min(1.25, max(1.0, 0.74 / max(float(_lum(lit[None, None])[0, 0]), 0.05))))
+    dark = np.clip(lit * np.asarray(shade, np.float32), 0.0, 1.0)
+    soft = _a(_blur(lum, 0.025 * scale))
+    t = _smooth_step(-sharp, sharp, _a(np.float32(ref * split) - soft))
+    cel = _mix(tuple(float(v) for v in lit), tuple(float(v) for v in dark), t)  # type: ignore[arg-type]
+    out = _mix(f, cel, _a(region * np.float32(amount)))
+    # the features: what is darker than its surroundings at the scale of an eye, inked where they are
+    plum = _lum(photo)
+    marks = _a(_blur(plum, 0.03 * scale)) - _a(_blur(plum, 0.004 * scale))
+    marks = _a(_smooth_step(0.02, 0.07, marks) * np.maximum(maps.features, _a(maps.skin * np.float32(0.5))))
+    return _mix(out, ink, _a(marks * np.float32(amount)))
