@@ -24,6 +24,7 @@ from restyle.engines.classic.base import F32, U8
 from restyle.engines.classic.face import face_boxes
 from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _gray
 
+
 def face_mask(image: U8, shape: tuple[int, ...] | None = None) -> F32:
     """Soft mask (0..1) over the faces found in ``image``: an ellipse per face, drawn at the height and width
     of ``shape`` (default: the image's)."""
