@@ -1,9 +1,9 @@
 """Faces for the classic engine: one shared detection per image, and face-aware maps built on it.
 
 ``face_boxes`` runs the shipped detector (as ``restyle.faces.detect_faces``: Haar ``alt2`` proposals
-confirmed by ``alt``, with coarser scale steps on a 384-pixel copy) once per image and caches the boxes per thread, keyed by the image's size and a fingerprint of
+confirmed by ``alt``, with coarser scale steps on a 480-pixel copy) once per image and caches the boxes per thread, keyed by the image's size and a fingerprint of
 its pixels, so every stage of a recipe (cartoon face maps, the relief face mask of the materials, the
-portrait zone of the painters) reads the same faces for the cost of one scan (~60 ms of CPU). It is the
+portrait zone of the painters) reads the same faces for the cost of one scan (~80 ms of CPU). It is the
 detector that judges face survival in ``bench/bench_quality.py``, so the faces it counts are the ones
 treated.
 
@@ -23,12 +23,12 @@ import cv2
 import numpy as np
 
 from restyle.engines.classic.base import F32, U8, Colour
-from restyle.engines.classic.toolkit import _a, _blur, _fit, _lum, _mix
+from restyle.engines.classic.toolkit import _a, _blur, _clip, _fit, _lum, _mix, _times, _tint
 from restyle.faces import PROPOSE, _cascade, _confirmed
 
 Box = tuple[float, float, float, float]  # x, y, width, height in pixels of the image given
 #: faces are looked for on a copy this large (faces of 5 % of its short side and up)
-FACE_SIDE = 384
+FACE_SIDE = 480
 MAX_FACES = 8
 #: smaller images are upscaled to this long side before the scan
 MIN_SIDE = 256
@@ -65,12 +65,12 @@ def face_boxes(image: U8) -> tuple[Box, ...]:
 
 def _detect(small: U8) -> list[tuple[int, int, int, int]]:
     """``restyle.faces.detect_faces`` (``alt2`` proposals, each confirmed by ``alt``) with coarser scale
-    steps, on a copy of ``FACE_SIDE``: less than half its time, the same faces on the bench's portraits but one small one."""
+    steps, on a copy of ``FACE_SIDE``: half its time, the same faces on the bench's portraits."""
     gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     least = max(16, int(min(gray.shape) * 0.05))
     if min(gray.shape) < least:
         return []
-    found = _cascade(PROPOSE).detectMultiScale(gray, scaleFactor=1.15, minNeighbors=3, minSize=(least, least))
+    found = _cascade(PROPOSE).detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(least, least))
     proposals = [(int(x), int(y), int(bw), int(bh)) for x, y, bw, bh in np.asarray(found).reshape(-1, 4)]
     proposals.sort(key=lambda b: -b[2] * b[3])
     return [b for b in proposals if _confirmed(gray, b)][:MAX_FACES]
@@ -90,6 +90,7 @@ class FaceMaps:
     features: F32  # eyes, brows and mouth: their lines are kept (and a little strengthened)
     blush: F32  # cheeks
     region: F32  # skin of the head and neck (skin colour near a face): painted in cel tones
+    eyes: F32  # the eye sockets, a little shaded: big dark anime eyes keep the face a face
     largest: float  # height of the largest face box, in pixels of the maps
 
 
@@ -103,7 +104,10 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
     features = np.zeros((h, w), np.float32)
     blush = np.zeros((h, w), np.float32)
     head = np.zeros((h, w), np.float32)
+    eyes = np.zeros((h, w), np.float32)
     for box in boxes:
+        _ellipse(eyes, box, 0.31, 0.42, 0.13, 0.07)
+        _ellipse(eyes, box, 0.69, 0.42, 0.13, 0.07)
         _ellipse(head, box, 0.5, 0.8, 0.62, 1.0)
         _ellipse(face, box, 0.5, 0.56, 0.44, 0.58)
         _ellipse(features, box, 0.32, 0.42, 0.16, 0.1)  # eyes and brows
@@ -117,6 +121,7 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
         skin=_a(_blur(face, 0.04 * scale) * skin_colour),
         features=_a(_blur(features, 0.04 * scale)),
         blush=_a(_blur(blush, 0.06 * scale) * skin_colour),
+        eyes=_a(_blur(eyes, 0.04 * scale)),
         region=_a(_blur(head, 0.08 * scale) * _a(np.clip(skin_colour * 1.3, 0, 1))),
         largest=float(max(b[3] for b in boxes)),
     )
@@ -164,11 +169,12 @@ def cel_skin(
     amount: float,
     split: float = 0.88,
     sharp: float = 0.04,
+    wrinkles: float = 0.5,
 ) -> F32:
     """Faces drawn, not filtered: the skin of head and neck (``maps.region``) repainted in two flat cel tones
     (a lit ``tone``-pulled colour and its ``shade``-multiplied shadow, split where the smoothed luminance
     falls below ``split`` of the skin's median, a ramp ``sharp`` wide), and the dark marks of eyes, brows,
-    lashes, nostrils and mouth from ``photo`` (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
+    lashes, nostrils and mouth from ``photo`` (elsewhere on the face at ``wrinkles`` of their weight) (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
     dark eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in."""
     region = maps.region
     on = region > 0.5
@@ -176,17 +182,24 @@ def cel_skin(
         return f
     lum = _lum(f)
     scale = max(2.0, maps.largest)
-    ref = float(np.median(lum[on]))
-    base = np.asarray(f[on].mean(axis=0), np.float32)
-    lit = np.clip(base * np.float32(0.4) + np.asarray(tone, np.float32) * np.float32(0.6), 0.0, 1.0)
-    lit = lit * np.float32(min(1.25, max(1.0, 0.74 / max(float(_lum(lit[None, None])[0, 0]), 0.05))))
-    dark = np.clip(lit * np.asarray(shade, np.float32), 0.0, 1.0)
+    # each face its own reference: the skin's mean colour and luminance around it (normalised blurs)
+    reach = 0.5 * scale
+    weight = _a(_blur(region, reach) + np.float32(1e-3))
+    ref = _a(_blur(_a(lum * region), reach) / weight)
+    base = _a(_blur(_times(f, region), reach) / cv2.merge([weight] * 3))
+    lit = _mix(base, tone, 0.6)
+    gain = np.clip(np.float32(0.74) / (_lum(lit) + np.float32(0.05)), 1.0, 1.25)
+    lit = _times(lit, _a(gain))
+    dark = _tint(lit, shade)
     soft = _a(_blur(lum, 0.025 * scale))
-    t = _smooth_step(-sharp, sharp, _a(np.float32(ref * split) - soft))
-    cel = _mix(tuple(float(v) for v in lit), tuple(float(v) for v in dark), t)  # type: ignore[arg-type]
+    t = _smooth_step(-sharp, sharp, _a(ref * np.float32(split) - soft))
+    cel = _clip(_mix(lit, dark, t))
     out = _mix(f, cel, _a(region * np.float32(amount)))
     # the features: what is darker than its surroundings at the scale of an eye, inked where they are
     plum = _lum(photo)
     marks = _a(_blur(plum, 0.03 * scale)) - _a(_blur(plum, 0.004 * scale))
-    marks = _a(_smooth_step(0.02, 0.07, marks) * np.maximum(maps.features, _a(maps.skin * np.float32(0.5))))
+    marks = _a(
+        _smooth_step(0.012, 0.05, marks) * np.maximum(maps.features, _a(maps.skin * np.float32(wrinkles)))
+    )
+    out = _times(out, _a(1.0 - maps.eyes * np.float32(0.22 * amount)))
     return _mix(out, ink, _a(marks * np.float32(amount)))
