@@ -170,11 +170,12 @@ def cel_skin(
     split: float = 0.88,
     sharp: float = 0.04,
     wrinkles: float = 0.5,
+    contrast: float = 0.012,
 ) -> F32:
     """Faces drawn, not filtered: the skin of head and neck (``maps.region``) repainted in two flat cel tones
     (a lit ``tone``-pulled colour and its ``shade``-multiplied shadow, split where the smoothed luminance
     falls below ``split`` of the skin's median, a ramp ``sharp`` wide), and the dark marks of eyes, brows,
-    lashes, nostrils and mouth from ``photo`` (elsewhere on the face at ``wrinkles`` of their weight) (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
+    lashes, nostrils and mouth from ``photo`` (elsewhere on the face at ``wrinkles`` of their weight; marks from ``contrast`` darker than around) (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
     dark eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in."""
     region = maps.region
     on = region > 0.5
@@ -199,7 +200,8 @@ def cel_skin(
     plum = _lum(photo)
     marks = _a(_blur(plum, 0.03 * scale)) - _a(_blur(plum, 0.004 * scale))
     marks = _a(
-        _smooth_step(0.012, 0.05, marks) * np.maximum(maps.features, _a(maps.skin * np.float32(wrinkles)))
+        _smooth_step(contrast, contrast + 0.04, marks)
+        * np.maximum(maps.features, _a(maps.skin * np.float32(wrinkles)))
     )
     out = _times(out, _a(1.0 - maps.eyes * np.float32(0.22 * amount)))
     return _mix(out, ink, _a(marks * np.float32(amount)))

@@ -16,6 +16,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
+from restyle.engines.classic.face import cel_skin, face_maps
 from restyle.engines.classic.relief import (
     diffuse,
     face_detail,
@@ -150,8 +151,8 @@ def clay(image: U8, req: StyleRequest) -> U8:
     flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
-    cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
-    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
+    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
+    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
     height = height_field(
         work,
         flat=flat,
@@ -187,6 +188,18 @@ def clay(image: U8, req: StyleRequest) -> U8:
     (prints,) = _texture(f"clayprints{u:.2f}", h, w, req.seed, make)
     out = _times(out, _a(1.0 + prints * np.float32(level(req, 0.03, 0.09))))
     return _u8(_tint(out, (1.03, 1.0, 0.95)))
+
+
+def _modelled_face(image: U8, work: U8, albedo: F32, req: StyleRequest, *, tone: Colour, ink: Colour) -> F32:
+    """Faces made of the material too: one flat skin colour per face (the lighting models it) with the eyes,
+    brows and mouth set in as dark beads and grooves (``face.cel_skin`` with no shadow tone)."""
+    maps = face_maps(image, work.shape)
+    if maps is None:
+        return albedo
+    amount = level(req, 0.6, 1.0)
+    return cel_skin(
+        albedo, _f(work), maps, tone=tone, shade=(1.0, 1.0, 1.0), ink=ink, amount=amount, wrinkles=0.1
+    )
 
 
 def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: float) -> tuple[F32, F32]:
@@ -246,8 +259,8 @@ def _felt(
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.7 * faces))
-    albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
+    albedo = _mix(_f(smooth), _f(wool), level(req, 0.35, 0.95))
+    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.78, 0.68), ink=(0.18, 0.12, 0.11))
     height = height_field(
         work,
         flat=flat,
@@ -269,11 +282,11 @@ def _felt(
     fuzz = level(req, 0.8, 2.2) * u
     amount = np.float32(level(req, 0.08, 0.2))
     big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
-    if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
+    if faces.any():  # faces keep their features: less fuzz and hair over them
         big_faces = _a(_to(faces, image.shape))
-        open_ = _a(1.0 - 0.85 * big_faces)
+        open_ = _a(1.0 - 0.7 * big_faces)
         maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
-        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 7.0 * u))
+        texture = _a(1.0 + hair * open_ * amount)
     else:
         maps = _a(cv2.scaleAdd(push, fuzz, grid))
         texture = _a(1.0 + hair * amount)
@@ -358,7 +371,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     u = _unit(image)
     work = _fit(image, 384)
     wu = _unit(work)
-    faces = face_mask(image, work.shape)
+    faces = face_mask(image, work.shape, fit=True)
     smooth = np.asarray(
         _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
     )
@@ -389,9 +402,9 @@ def jade(image: U8, req: StyleRequest) -> U8:
     req.checkpoint()
     big_faces = _a(_to(faces, image.shape))
     body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
-    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
-    body = _a(body * face_detail(image, big_faces, 8.0 * u))  # with their eyes, brows and mouth
-    shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
+    # faces: carved at full detail (the photo's tone) and matte, no veins: a face a detector still finds
+    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces)
+    shine = _a(_to(_a((spec + env + edge) * (1.0 - faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
         cloud = _fractal(rng, h, w, 70 * u, 4)
@@ -408,7 +421,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
         (1.0, (210, 244, 208)),
     ]
     f = _f(_gradient_map(_u8(tone), stops))
-    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - 0.7 * big_faces))  # inclusions, veins
+    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - big_faces))  # inclusions, veins
     f = _mix(f, (0.82, 0.93, 0.84), milk)
     return _u8(_plus(f, shine))
 

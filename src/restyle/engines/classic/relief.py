@@ -25,18 +25,23 @@ from restyle.engines.classic.face import face_boxes
 from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _gray
 
 
-def face_mask(image: U8, shape: tuple[int, ...] | None = None) -> F32:
+def face_mask(image: U8, shape: tuple[int, ...] | None = None, *, fit: bool = False) -> F32:
     """Soft mask (0..1) over the faces found in ``image``: an ellipse per face, drawn at the height and width
-    of ``shape`` (default: the image's)."""
+    of ``shape`` (default: the image's). ``fit``: the soft border scales with each face (full strength over
+    small faces too) instead of with the picture."""
     h, w = (shape or image.shape)[:2]
     sy, sx = h / image.shape[0], w / image.shape[1]
     mask = np.zeros((h, w), np.float32)
-    for x, y, bw, bh in face_boxes(image)[:8]:
+    boxes = face_boxes(image)[:8]
+    grow = 1.35 if fit else 1.0  # fitted: hair and jaw line too, the outline a detector sees
+    for x, y, bw, bh in boxes:
         centre = (round((x + bw / 2) * sx), round((y + bh * 0.55) * sy))
-        axes = (max(1, round(bw * 0.62 * sx)), max(1, round(bh * 0.78 * sy)))
+        axes = (max(1, round(bw * 0.62 * grow * sx)), max(1, round(bh * 0.78 * grow * sy)))
         cv2.ellipse(mask, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
     if not mask.any():
         return mask
+    if fit:
+        return _clip(_a(_blur(mask, 0.12 * min(b[3] for b in boxes) * sy)) * np.float32(1.3))
     return _clip(_a(_blur(mask, 0.04 * max(h, w))) * np.float32(1.6))
 
 
