@@ -18,6 +18,7 @@ from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
 from restyle.engines.classic.face import cel_skin, face_maps
 from restyle.engines.classic.relief import (
+    cast_shadow,
     diffuse,
     face_detail,
     face_mask,
@@ -157,18 +158,22 @@ def clay(image: U8, req: StyleRequest) -> U8:
         work,
         flat=flat,
         base=0.8,
-        dome=level(req, 0.2, 0.6),
-        dome_radius=18.0 * wu,
+        dome=level(req, 0.3, 0.8),
+        dome_radius=36.0 * wu,
         detail=0.1,
         smooth=3.0 * wu,
         faces=faces,
-        soften=2.5 * wu,
+        soften=3.0 * wu,
     )
     req.checkpoint()
     n = normals(height, level(req, 6.0, 16.0) * wu)
     light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
     light = _a(light * occlusion(height, 6.0 * wu, level(req, 0.5, 1.6)))
-    sheen = _a(specular(n, power=14.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.06, 0.16)))
+    # the lumps stand on each other: each throws a soft studio shadow on its lower neighbour
+    shadow = cast_shadow(height, shift=5.0 * wu, sigma=3.0 * wu, gain=level(req, 0.8, 2.2), azimuth=125.0)
+    near_face = _clip(_a(_blur(faces, 8.0 * wu)) * np.float32(2.5))  # faces and their outline stay lit
+    light = _a(light * (0.45 + 0.55 * np.maximum(shadow, near_face)))
+    sheen = _a(specular(n, power=22.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.08, 0.2)))
     small = _plus(_times(albedo, light), sheen)
     out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
     req.checkpoint()
@@ -198,7 +203,14 @@ def _modelled_face(image: U8, work: U8, albedo: F32, req: StyleRequest, *, tone:
         return albedo
     amount = level(req, 0.6, 1.0)
     return cel_skin(
-        albedo, _f(work), maps, tone=tone, shade=(1.0, 1.0, 1.0), ink=ink, amount=amount, wrinkles=0.1
+        albedo,
+        _f(work),
+        maps,
+        tone=tone,
+        shade=(1.0, 1.0, 1.0),
+        ink=ink,
+        amount=amount,
+        wrinkles=0.1,
     )
 
 
@@ -260,13 +272,13 @@ def _felt(
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
     albedo = _mix(_f(smooth), _f(wool), level(req, 0.35, 0.95))
-    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.78, 0.68), ink=(0.18, 0.12, 0.11))
+    albedo = _modelled_face(image, work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
     height = height_field(
         work,
         flat=flat,
         base=0.4,
         dome=level(req, 0.3, 0.9),
-        dome_radius=14.0 * wu,
+        dome_radius=24.0 * wu,
         detail=0.08,
         smooth=3.0 * wu,
         faces=faces,
@@ -275,6 +287,9 @@ def _felt(
     n = normals(height, level(req, 4.0, 10.0) * wu)
     light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
     light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
+    # puffy pads resting on each other: soft shadows under their lower edges
+    shadow = cast_shadow(height, shift=4.0 * wu, sigma=3.0 * wu, gain=level(req, 0.6, 1.8), azimuth=120.0)
+    light = _a(light * (0.5 + 0.5 * shadow))
     small = _times(albedo, light)
     req.checkpoint()
     hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)

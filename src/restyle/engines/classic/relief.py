@@ -147,6 +147,18 @@ def occlusion(height: F32, sigma: float, gain: float) -> F32:
     return _clip(1.0 - np.maximum(hollow, 0.0) * np.float32(gain))
 
 
+def cast_shadow(height: F32, *, shift: float, sigma: float, gain: float, azimuth: float = 125.0) -> F32:
+    """Soft shadow 0..1 (1 = lit) that raised parts throw on what lies lower beside them, away from a light
+    at ``azimuth`` degrees: the height moved ``shift`` pixels away from the light, where it stands above
+    the height there, blurred by ``sigma``."""
+    az = np.deg2rad(azimuth)
+    dx, dy = -float(np.cos(az)) * shift, float(np.sin(az)) * shift  # y down: away from the light
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    moved = cv2.warpAffine(height, m, (height.shape[1], height.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    above = np.maximum(_a(moved) - height, np.float32(0.0))
+    return _clip(1.0 - _a(_blur(above, sigma)) * np.float32(gain))
+
+
 def matcap(n: Normals, stops: list[tuple[float, float]]) -> F32:
     """A studio environment read by the normal: a soft window reflection above-left, dark floor below."""
     # reflection vector of a viewer straight above: r = 2 nz n - (0, 0, 1); use its x and y
