@@ -153,7 +153,7 @@ def cast_shadow(height: F32, *, shift: float, sigma: float, gain: float, azimuth
     the height there, blurred by ``sigma``."""
     az = np.deg2rad(azimuth)
     dx, dy = -float(np.cos(az)) * shift, float(np.sin(az)) * shift  # y down: away from the light
-    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
     moved = cv2.warpAffine(height, m, (height.shape[1], height.shape[0]), borderMode=cv2.BORDER_REPLICATE)
     above = np.maximum(_a(moved) - height, np.float32(0.0))
     return _clip(1.0 - _a(_blur(above, sigma)) * np.float32(gain))
