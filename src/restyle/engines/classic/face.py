@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -175,12 +175,57 @@ def cel_skin(
     """Faces drawn, not filtered: the skin of head and neck (``maps.region``) repainted in two flat cel tones
     (a lit ``tone``-pulled colour and its ``shade``-multiplied shadow, split where the smoothed luminance
     falls below ``split`` of the skin's median, a ramp ``sharp`` wide), and the dark marks of eyes, brows,
-    lashes, nostrils and mouth from ``photo`` (elsewhere on the face at ``wrinkles`` of their weight; marks from ``contrast`` darker than around) (0..1 RGB, same size) inked back crisp in ``ink``: flat skin with
-    dark eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in."""
-    region = maps.region
-    on = region > 0.5
-    if not on.any() or amount <= 0:
+    lashes, nostrils and mouth (``contrast`` darker than around them) from ``photo`` (0..1 RGB, same size)
+    inked back crisp in ``ink``, elsewhere on the face at ``wrinkles`` of their weight: flat skin with dark
+    eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in. Works on
+    the bounding box of the faces only."""
+    ys, xs = np.nonzero(maps.region > 0.02)
+    if len(ys) == 0 or amount <= 0:
         return f
+    pad = round(0.3 * maps.largest)
+    y0, y1 = max(0, int(ys.min()) - pad), min(f.shape[0], int(ys.max()) + pad + 1)
+    x0, x1 = max(0, int(xs.min()) - pad), min(f.shape[1], int(xs.max()) + pad + 1)
+    crop = replace(
+        maps,
+        skin=maps.skin[y0:y1, x0:x1],
+        features=maps.features[y0:y1, x0:x1],
+        blush=maps.blush[y0:y1, x0:x1],
+        region=maps.region[y0:y1, x0:x1],
+        eyes=maps.eyes[y0:y1, x0:x1],
+    )
+    out = f.copy()
+    out[y0:y1, x0:x1] = _cel_box(
+        np.ascontiguousarray(f[y0:y1, x0:x1]),
+        np.ascontiguousarray(photo[y0:y1, x0:x1]),
+        crop,
+        tone=tone,
+        shade=shade,
+        ink=ink,
+        amount=amount,
+        split=split,
+        sharp=sharp,
+        wrinkles=wrinkles,
+        contrast=contrast,
+    )
+    return out
+
+
+def _cel_box(
+    f: F32,
+    photo: F32,
+    maps: FaceMaps,
+    *,
+    tone: Colour,
+    shade: Colour,
+    ink: Colour,
+    amount: float,
+    split: float,
+    sharp: float,
+    wrinkles: float,
+    contrast: float,
+) -> F32:
+    """``cel_skin`` on the box around the faces."""
+    region = maps.region
     lum = _lum(f)
     scale = max(2.0, maps.largest)
     # each face its own reference: the skin's mean colour and luminance around it (normalised blurs)
