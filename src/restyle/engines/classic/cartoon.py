@@ -372,7 +372,7 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.018, 0.006), phi=level(req, 120.0, 400.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
 
 
