@@ -7,7 +7,8 @@ One function per recipe name, registered with ``@recipe`` in the family modules,
 * building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
   (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
   (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
-  detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures`` (seeded, cached noise).
+  detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures``
+  (seeded, cached noise).
 
 Strength: every Tencent style is registered with ``native_strength=True`` and renders Strength itself
 (abstraction level, line weight, palette pull, stroke size, relief depth; ``base.level`` maps it to a knob),

@@ -2,9 +2,11 @@
 
 All of them start from one flow-based abstraction (``_Toon``): a reduced copy smoothed by bilateral passes
 and along its edge tangent flow (``flow.along``), the flow itself, and the flow-based XDoG ink field of
-``lines``. Each recipe then shades, colours and inks it its own way. Faces found by the shipped detector
-get smooth skin, a soft blush and their eye and mouth lines kept (``face``); outdoor photos get a painted
-sky with cel-shaded clouds where their sky was (``sky``).
+``lines``. Each recipe then shades, colours and inks it its own way. Faces (the engine's one detection per
+call, ``face``) are drawn like the rest of the picture: the skin of head and neck in flat cel tones of each
+face's own colour, eyes, brows and mouth inked back from the photo, eye sockets a little shaded, a soft
+blush (``face.cel_skin``); outdoor photos get a painted sky with cel-shaded clouds where their sky was
+(``sky``).
 
 Strength drives the rendering (``native_strength``): abstraction, tone quantisation, palette, line weight
 and the painted sky all grow with it, so every strength is a picture in the style and a smaller one keeps
