@@ -441,7 +441,7 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     # dark small features (eyes, mouths, nostrils of people and animals) kept: a toy still has its face
     base_lum = _lum(t.smooth)
     dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 3.0 * t.u)), np.float32(0.0))
-    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.8, 1.3))))
+    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.3, 0.5))))
     f = _bloom(_clip(f), threshold=0.72, sigma=10 * t.u, amount=level(req, 0.25, 0.45))
     return _u8(_a(_to(_tint(f, (1.04, 1.0, 0.95)), t.shape, cv2.INTER_CUBIC)))
 
