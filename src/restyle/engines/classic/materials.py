@@ -173,7 +173,7 @@ def clay(image: U8, req: StyleRequest) -> U8:
     shadow = cast_shadow(height, shift=5.0 * wu, sigma=3.0 * wu, gain=level(req, 0.8, 2.2), azimuth=125.0)
     near_face = _clip(_a(_blur(faces, 8.0 * wu)) * np.float32(2.5))  # faces and their outline stay lit
     light = _a(light * (0.45 + 0.55 * np.maximum(shadow, near_face)))
-    sheen = _a(specular(n, power=22.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.08, 0.2)))
+    sheen = _a(specular(n, power=22.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.07, 0.14)))
     small = _plus(_times(albedo, light), sheen)
     out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
     req.checkpoint()
