@@ -6,8 +6,9 @@ One function per recipe name, registered with ``@recipe`` in the family modules,
   (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129, 130, 131);
 * building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
   (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
-  (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (skin and
-  face treatment), ``toolkit`` (filters, tone, palettes), ``textures`` (seeded, cached noise).
+  (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
+  detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures``
+  (seeded, cached noise).
 
 Strength: every Tencent style is registered with ``native_strength=True`` and renders Strength itself
 (abstraction level, line weight, palette pull, stroke size, relief depth; ``base.level`` maps it to a knob),
@@ -26,7 +27,7 @@ import cv2
 import numpy as np
 
 from restyle.engines import BaseEngine, StyleRequest
-from restyle.engines.classic import cartoon, materials, painting, prints, sketch
+from restyle.engines.classic import cartoon, face, materials, painting, prints, sketch
 from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
 
@@ -58,6 +59,7 @@ class Engine(BaseEngine):
             msg = f"strength must be in (0, 1], got {request.strength}"
             raise ValueError(msg)
         source = np.ascontiguousarray(image)
+        face.forget()  # faces are detected once per call (``face.face_boxes``), never reused across calls
         styled = fn(_fit(source, MAX_SIDE), request)
         request.checkpoint()
         styled = np.asarray(_to(styled, source.shape), dtype=np.uint8)

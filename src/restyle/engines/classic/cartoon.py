@@ -2,9 +2,11 @@
 
 All of them start from one flow-based abstraction (``_Toon``): a reduced copy smoothed by bilateral passes
 and along its edge tangent flow (``flow.along``), the flow itself, and the flow-based XDoG ink field of
-``lines``. Each recipe then shades, colours and inks it its own way. Faces found by the shipped detector
-get smooth skin, a soft blush and their eye and mouth lines kept (``face``); outdoor photos get a painted
-sky with cel-shaded clouds where their sky was (``sky``).
+``lines``. Each recipe then shades, colours and inks it its own way. Faces (the engine's one detection per
+call, ``face``) are drawn like the rest of the picture: the skin of head and neck in flat cel tones of each
+face's own colour, eyes, brows and mouth inked back from the photo, eye sockets a little shaded, a soft
+blush (``face.cel_skin``); outdoor photos get a painted sky with cel-shaded clouds where their sky was
+(``sky``).
 
 Strength drives the rendering (``native_strength``): abstraction, tone quantisation, palette, line weight
 and the painted sky all grow with it, so every strength is a picture in the style and a smaller one keeps
@@ -21,8 +23,9 @@ import numpy as np
 from restyle.engines import StyleRequest
 from restyle.engines.classic import lines as ln
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.face import FaceMaps, face_maps, skin_colour
+from restyle.engines.classic.face import FaceMaps, cel_skin, face_maps
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
+from restyle.engines.classic.relief import diffuse, domes, normals, occlusion, rim, specular
 from restyle.engines.classic.sky import painted_sky, sky_mask
 from restyle.engines.classic.textures import _paper
 from restyle.engines.classic.toolkit import (
@@ -32,7 +35,6 @@ from restyle.engines.classic.toolkit import (
     _blur,
     _clean,
     _clip,
-    _domes,
     _edge_preserving,
     _f,
     _fit,
@@ -69,10 +71,18 @@ class _Toon:
 
 
 def _toon(
-    image: U8, req: StyleRequest, *, abstraction: float, line_sigma: float, texture_floor: float
+    image: U8,
+    req: StyleRequest,
+    *,
+    abstraction: float,
+    line_sigma: float,
+    texture_floor: float,
+    lines: bool = True,
+    side: int = WORK_SIDE,
 ) -> _Toon:
-    """Abstract ``image``: ``abstraction`` 0..1 sets how much bilateral and flow smoothing it gets."""
-    work = _fit(image, WORK_SIDE)
+    """Abstract ``image``: ``abstraction`` 0..1 sets how much bilateral and flow smoothing it gets;
+    ``lines=False`` skips the ink field (left at zero) for styles without outlines."""
+    work = _fit(image, side)
     u = max(work.shape[:2]) / 640.0
     light = _bilateral(work, 1, 5, 20.0, 3.0 * u)
     heavy = _bilateral(light, 2, 7, 36.0, 5.0 * u)
@@ -82,10 +92,12 @@ def _toon(
     heavy_f = along_straight(_f(heavy), flow, length=8.0 * u, steps=3)
     smooth = _mix(_f(light), heavy_f, float(np.clip(abstraction, 0.0, 1.0)))
     req.checkpoint()
-    field = ln.dog_field(g_light, flow, line_sigma * u)
-    field = along_straight(field, flow, length=6.0 * u, steps=2)
-    field = _a(field * ln.texture_weight(flow, floor=texture_floor))
-    field = ln.drop_specks(field, level=0.012, min_area=14.0 * u * u)
+    field = _a(np.zeros(g_light.shape, np.float32))
+    if lines:
+        field = ln.dog_field(g_light, flow, line_sigma * u)
+        field = along_straight(field, flow, length=6.0 * u, steps=2)
+        field = _a(field * ln.texture_weight(flow, floor=texture_floor))
+        field = ln.drop_specks(field, level=0.012, min_area=14.0 * u * u)
     faces = face_maps(image, work.shape)
     return _Toon(
         shape=image.shape, image=work, smooth=_clip(smooth), field=field, flow=flow, faces=faces, u=u
@@ -122,6 +134,34 @@ def _skin(t: _Toon, f: F32, *, smooth: float, blush: Colour, blush_amount: float
     soft = _a(_blur(f, 4.0 * t.u))
     f = _mix(f, soft, _a(t.faces.skin * (1.0 - t.faces.features) * np.float32(smooth)))
     return _mix(f, blush, _a(t.faces.blush * np.float32(blush_amount)))
+
+
+def _anime_face(
+    t: _Toon,
+    f: F32,
+    req: StyleRequest,
+    *,
+    tone: Colour,
+    shade: Colour,
+    ink: Colour,
+    sharp: float = 0.04,
+    wrinkles: float = 0.5,
+) -> F32:
+    """Faces painted like the rest of the picture: flat cel skin and inked features (``face.cel_skin``)."""
+    if t.faces is None:
+        return f
+    amount = level(req, 0.6, 1.0)
+    return cel_skin(
+        f,
+        _f(t.image),
+        t.faces,
+        tone=tone,
+        shade=shade,
+        ink=ink,
+        amount=amount,
+        sharp=sharp,
+        wrinkles=wrinkles,
+    )
 
 
 def _face_field(t: _Toon, field: F32, *, keep: float) -> F32:
@@ -203,7 +243,8 @@ def anime(image: U8, req: StyleRequest) -> U8:
     )
     f = _cool_warm(f, shadow=(0.78, 0.84, 1.12), light=(1.06, 1.01, 0.9), lo=0.45, hi=0.65)
     f = _flatten(f, req, colors=int(param(req, "colors", 14)), amount=level(req, 0.35, 0.85))
-    f = _skin(t, f, smooth=level(req, 0.5, 0.9), blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
+    f = _anime_face(t, f, req, tone=(1.0, 0.86, 0.78), shade=(0.86, 0.7, 0.76), ink=(0.2, 0.08, 0.1))
+    f = _skin(t, f, smooth=0.0, blush=(0.98, 0.6, 0.62), blush_amount=level(req, 0.1, 0.3))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -236,7 +277,8 @@ def anime_fresh(image: U8, req: StyleRequest) -> U8:
     key = level(req, 0.08, 0.22)  # high key: lift everything towards white
     f = _mix(f, (1.0, 1.0, 1.0), _a(np.float32(key) * (1.0 - _lum(f) * 0.6)))
     f = _cool_warm(f, shadow=(0.84, 0.94, 1.14), light=(1.04, 1.02, 0.94), lo=0.6, hi=0.72)
-    f = _skin(t, f, smooth=level(req, 0.6, 1.0), blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
+    f = _anime_face(t, f, req, tone=(1.0, 0.9, 0.84), shade=(0.9, 0.78, 0.86), ink=(0.32, 0.18, 0.24))
+    f = _skin(t, f, smooth=0.0, blush=(1.0, 0.62, 0.66), blush_amount=level(req, 0.15, 0.4))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -278,8 +320,7 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
     u8 = _u8(f)
     flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 8)), req.seed)), 1.5 * t.u))
     f = _mix(f, flat, level(req, 0.55, 1.0))
-    if t.faces is not None:  # flat colour must not swallow eyes and mouth
-        f = _mix(f, _sat(t.smooth, 1.4), _a(t.faces.features * np.float32(0.6)))
+    f = _anime_face(t, f, req, tone=(1.0, 0.8, 0.64), shade=(0.84, 0.66, 0.64), ink=(0.05, 0.03, 0.05))
     # bold lines: the ink field widened by a max filter whose size grows with strength
     r = max(1, round(level(req, 1.0, 2.0) * t.u))
     field = _a(cv2.dilate(t.field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))))
@@ -315,7 +356,10 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
     )
     f = _mix(_clip(f), (1.0, 0.9, 0.72), _a(rim * np.float32(level(req, 0.3, 0.7))))
     f = _cool_warm(f, shadow=(0.68, 0.72, 1.22), light=(1.1, 1.02, 0.86), lo=0.5, hi=0.55)
-    f = _skin(t, f, smooth=level(req, 0.4, 0.7), blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
+    f = _anime_face(
+        t, f, req, tone=(1.0, 0.84, 0.74), shade=(0.8, 0.66, 0.8), ink=(0.2, 0.07, 0.2), sharp=0.07
+    )
+    f = _skin(t, f, smooth=0.0, blush=(1.0, 0.55, 0.6), blush_amount=level(req, 0.1, 0.25))
     req.checkpoint()
     f, _ = _with_sky(
         t,
@@ -329,30 +373,25 @@ def anime25d(image: U8, req: StyleRequest) -> U8:
         clouds=0.5,
     )
     f = _bloom(f, threshold=0.6, sigma=14 * t.u, amount=level(req, 0.3, 0.6))
-    if t.faces is not None:  # airbrush, gloss and glow must not wipe eyes and mouth: bring them back
-        f = _mix(f, _sat(t.smooth, 1.3), _a(t.faces.features * np.float32(0.85)))
-    if t.faces is not None:  # on faces, dark small features (eyes, brows, lashes) painted back crisp
-        base_lum = _lum(t.smooth)
-        dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 2.5 * t.u)), np.float32(0.0))
-        on_face = np.maximum(t.faces.skin, t.faces.features)
-        f = _clip(_plus(f, _a(dark_detail * on_face * np.float32(level(req, 1.0, 1.8)))))
     field = _a(_blur(_face_field(t, t.field, keep=level(req, 0.7, 1.0)), 0.4 * t.u))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.007), phi=level(req, 35.0, 70.0))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.018, 0.006), phi=level(req, 120.0, 400.0))
     return _finish(t, f, _a(ink * np.float32(level(req, 0.7, 1.0))), (0.16, 0.06, 0.22))
 
 
 @recipe("cartoon3d", native_strength=True)
 def cartoon3d(image: U8, req: StyleRequest) -> U8:
-    """3D cartoon render (toon-shaded CG): the picture as smooth plastic forms. Colours are airbrushed and
-    pulled towards a palette, a relief is estimated (smoothed luminance at two scales plus a pillow per
-    coarse palette region) and lit: toon-stepped wrap light, ambient occlusion in the creases, a soft-edged
-    glossy highlight and a rim light; dark small features (eyes, mouths) painted back, faces kept smooth,
-    a clean CG sky with puffy clouds, saturated plastic colours, no outlines. Params: colors."""
-    t = _toon(image, req, abstraction=level(req, 0.6, 0.9), line_sigma=1.2, texture_floor=0.3)
+    """3D cartoon render (toon-shaded CG, the animated-feature look): the picture as smooth, saturated
+    plastic forms. Colours are airbrushed and simplified; every coarse palette region is inflated into a
+    rounded pillow over the smoothed luminance, and that relief, computed on a small copy, is lit: wrapped
+    key light warm, fill shadows cool, ambient occlusion in the creases between forms, a soft glossy
+    highlight and a bright Fresnel rim. Faces get smooth two-tone skin with drawn eyes and mouth, outdoor
+    photos a clean CG sky, no outlines. Strength: relief depth, gloss, smoothing. Params: colors."""
+    t = _toon(
+        image, req, abstraction=level(req, 0.6, 0.9), line_sigma=1.2, texture_floor=0.3, lines=False, side=448
+    )
     k = level(req, 0.3, 1.0)
     air = _airbrush(t.smooth, 40.0, 0.3)
-    f = _sat(_mix(t.smooth, air, level(req, 0.4, 0.85)), level(req, 1.2, 1.6))
-    # a clean CG sky whose clouds get inflated and lit with the rest
+    f = _sat(_mix(t.smooth, air, level(req, 0.5, 0.9)), level(req, 1.2, 1.55))
     f, _ = _with_sky(
         t,
         f,
@@ -364,51 +403,47 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
         cloud_shade=(0.86, 0.9, 1.0),
         clouds=0.45,
     )
-    # big simple forms: a coarse palette segmentation on a quarter-size copy, each region inflated
-    u8 = _u8(f)
-    coarse = _fit(u8, 160)
-    regions = _quantize(coarse, _palette(coarse, int(param(req, "colors", 8)), req.seed))
-    regions = np.asarray(cv2.medianBlur(regions, 5), np.uint8)
-    radius = 20.0 * max(coarse.shape[:2]) / 640.0
-    pillow = _a(_to(_domes(regions, radius) * np.float32(1.0 / radius), f.shape, cv2.INTER_LINEAR))
-    pillow = _a(_blur(pillow, 4.0 * t.u))
-    flat = _f(_quantize(u8, _palette(u8, 16, req.seed)))
-    f = _a(_blur(_mix(f, flat, level(req, 0.2, 0.5)), 1.2 * t.u))
-    lum = _lum(f)
-    height = _a(
-        _blur(lum, 12 * t.u) * np.float32(0.55)
-        + _blur(lum, 4 * t.u) * np.float32(0.25)
-        + pillow * np.float32(0.2)
+    f = _anime_face(
+        t,
+        f,
+        req,
+        tone=(1.0, 0.8, 0.66),
+        shade=(0.86, 0.7, 0.68),
+        ink=(0.14, 0.07, 0.06),
+        sharp=0.14,
+        wrinkles=0.1,
     )
-    depth = 36 * t.u * k
-    shade = _relief(height, depth=depth, elevation=55.0)
-    wrap = _clip((shade + np.float32(0.4)) / np.float32(1.4))
-    wrap = _smooth_step(0.0, 1.0, wrap)  # smooth large-scale shading (a render, not cel steps)
-    # ambient occlusion: creases and concave places (below their surroundings at two scales) darken
-    soft_height = _a(_blur(height, 2 * t.u))  # no dark seams along every colour border
-    crease = (
-        _a(_blur(height, 18 * t.u))
-        - soft_height
-        + (_a(_blur(height, 6 * t.u)) - soft_height) * np.float32(0.6)
-    )
-    ao = _clip(np.float32(1.0) - _clip(crease, 0.0, 1.0) * np.float32(1.8 * k))
-    f = _times(f, _a((0.6 + 0.45 * wrap) * ao))
-    # dark small features (eyes, brows, mouths, nostrils) are painted back: a toy still has its face
+    req.checkpoint()
+    # shape, on a small copy: each coarse palette region a pillow, over the large forms of the luminance
+    coarse = _fit(_u8(f), 192)
+    cu = max(coarse.shape[:2]) / 640.0
+    regions = _quantize(coarse, _palette(coarse, int(param(req, "colors", 6)), req.seed))
+    regions = np.asarray(cv2.medianBlur(cv2.medianBlur(regions, 7), 5), np.uint8)
+    g = _lum(_f(coarse))
+    pillows = _a(_blur(domes(regions, 60 * cu), 6 * cu))
+    if t.faces is not None:  # a head is one rounded form, not a pillow per patch of skin tone
+        head = _a(_to(t.faces.region, coarse.shape, cv2.INTER_AREA))
+        form = _a(np.sqrt(_clip(_a(_blur(head, 10 * cu)) * np.float32(1.6))))
+        pillows = _mix(pillows[..., None].repeat(3, 2), _a(cv2.merge([form] * 3)), head)[..., 0]
+    height = _a(_blur(g, 24 * cu) * np.float32(0.3) + pillows * np.float32(0.7))
+    n = normals(height, level(req, 10.0, 26.0) * cu)
+    light = _a(0.5 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.5))
+    light = _a(light * occlusion(height, 10 * cu, 1.6 * k))
+    gloss = _smooth_step(0.45, 0.75, specular(n, power=24.0, azimuth=125.0, elevation=50.0))
+    gloss = _a(gloss * _clip(_a(_blur(g, 2 * cu)) * np.float32(1.6) - np.float32(0.15)))
+    edge = rim(n, 4.0)
+    light, gloss, edge = (_a(_to(m, f.shape, cv2.INTER_CUBIC)) for m in (light, gloss, edge))
+    lit = _times(f, light)
+    # key light warm, fill light cool: the shadow side of every form turns a little blue-violet
+    lit = _mix(lit, _tint(lit, (0.82, 0.86, 1.12)), _clip(_a((np.float32(0.9) - light) * np.float32(2.5))))
+    f = _plus(lit, _a(gloss * np.float32(0.3 * k)))
+    f = _mix(f, (0.86, 0.93, 1.0), _a(edge * np.float32(0.25 * k)))
+    # dark small features (eyes, mouths, nostrils of people and animals) kept: a toy still has its face
     base_lum = _lum(t.smooth)
     dark_detail = np.minimum(base_lum - _a(_blur(base_lum, 3.0 * t.u)), np.float32(0.0))
-    f = _plus(f, _a(dark_detail * np.float32(level(req, 1.0, 1.6))))
-    spec = _specular(_a(_blur(height, 3 * t.u)), depth=depth, power=16.0) * _clip(lum * 1.5 - 0.1)
-    spec = _smooth_step(0.3, 0.75, spec)  # toon highlight: a soft-edged glossy spot
-    rim = _clip(np.float32(0.9) - shade) * _clip(lum * 2.0 - 0.2)
-    f = _plus(f, _a(spec * np.float32(0.22 * k) + rim * np.float32(0.08 * k)))
-    # skin (of faces too small for the detector as well) keeps the forms of the abstraction under the light
-    skin = _a(skin_colour(t.image, f.shape) * np.float32(0.7))
-    if t.faces is not None:  # faces stay smooth but keep their features: less relief on them
-        skin = _clip(np.maximum(skin, _a(np.maximum(t.faces.features, t.faces.skin) * np.float32(0.75))))
-    f = _mix(f, _tint(_sat(t.smooth, 1.3), (1.05, 1.0, 0.97)), skin)
-    req.checkpoint()
-    f = _bloom(_clip(f), threshold=0.72, sigma=12 * t.u, amount=level(req, 0.25, 0.5))
-    return _finish(t, _tint(f, (1.04, 1.0, 0.95)), _a(np.zeros(t.shape[:2], np.float32)), (0.0, 0.0, 0.0))
+    f = _plus(f, _a(dark_detail * np.float32(level(req, 0.3, 0.5))))
+    f = _bloom(_clip(f), threshold=0.72, sigma=10 * t.u, amount=level(req, 0.25, 0.45))
+    return _u8(_a(_to(_tint(f, (1.04, 1.0, 0.95)), t.shape, cv2.INTER_CUBIC)))
 
 
 def _smooth_step(lo: float, hi: float, x: F32) -> F32:

@@ -16,7 +16,9 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
+from restyle.engines.classic.face import cel_skin, face_maps
 from restyle.engines.classic.relief import (
+    cast_shadow,
     diffuse,
     face_detail,
     face_mask,
@@ -150,24 +152,28 @@ def clay(image: U8, req: StyleRequest) -> U8:
     flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
     flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
     vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
-    cover = _a(np.float32(level(req, 0.3, 0.95)) * (1.0 - 0.55 * faces))
-    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), cover), 0.7 * wu))
+    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
+    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
     height = height_field(
         work,
         flat=flat,
         base=0.8,
-        dome=level(req, 0.2, 0.6),
-        dome_radius=18.0 * wu,
+        dome=level(req, 0.3, 0.8),
+        dome_radius=36.0 * wu,
         detail=0.1,
         smooth=3.0 * wu,
         faces=faces,
-        soften=2.5 * wu,
+        soften=3.0 * wu,
     )
     req.checkpoint()
     n = normals(height, level(req, 6.0, 16.0) * wu)
     light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
     light = _a(light * occlusion(height, 6.0 * wu, level(req, 0.5, 1.6)))
-    sheen = _a(specular(n, power=14.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.06, 0.16)))
+    # the lumps stand on each other: each throws a soft studio shadow on its lower neighbour
+    shadow = cast_shadow(height, shift=5.0 * wu, sigma=3.0 * wu, gain=level(req, 0.8, 2.2), azimuth=125.0)
+    near_face = _clip(_a(_blur(faces, 8.0 * wu)) * np.float32(2.5))  # faces and their outline stay lit
+    light = _a(light * (0.45 + 0.55 * np.maximum(shadow, near_face)))
+    sheen = _a(specular(n, power=22.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.07, 0.14)))
     small = _plus(_times(albedo, light), sheen)
     out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
     req.checkpoint()
@@ -187,6 +193,25 @@ def clay(image: U8, req: StyleRequest) -> U8:
     (prints,) = _texture(f"clayprints{u:.2f}", h, w, req.seed, make)
     out = _times(out, _a(1.0 + prints * np.float32(level(req, 0.03, 0.09))))
     return _u8(_tint(out, (1.03, 1.0, 0.95)))
+
+
+def _modelled_face(image: U8, work: U8, albedo: F32, req: StyleRequest, *, tone: Colour, ink: Colour) -> F32:
+    """Faces made of the material too: one flat skin colour per face (the lighting models it) with the eyes,
+    brows and mouth set in as dark beads and grooves (``face.cel_skin`` with no shadow tone)."""
+    maps = face_maps(image, work.shape)
+    if maps is None:
+        return albedo
+    amount = level(req, 0.6, 1.0)
+    return cel_skin(
+        albedo,
+        _f(work),
+        maps,
+        tone=tone,
+        shade=(1.0, 1.0, 1.0),
+        ink=ink,
+        amount=amount,
+        wrinkles=0.1,
+    )
 
 
 def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: float) -> tuple[F32, F32]:
@@ -246,14 +271,14 @@ def _felt(
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    cover = _a(np.float32(level(req, 0.35, 0.95)) * (1.0 - 0.7 * faces))
-    albedo = _mix(_mix(_f(smooth), _f(work), faces), _f(wool), cover)
+    albedo = _mix(_f(smooth), _f(wool), level(req, 0.35, 0.95))
+    albedo = _modelled_face(image, work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
     height = height_field(
         work,
         flat=flat,
         base=0.4,
         dome=level(req, 0.3, 0.9),
-        dome_radius=14.0 * wu,
+        dome_radius=24.0 * wu,
         detail=0.08,
         smooth=3.0 * wu,
         faces=faces,
@@ -262,6 +287,9 @@ def _felt(
     n = normals(height, level(req, 4.0, 10.0) * wu)
     light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
     light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
+    # puffy pads resting on each other: soft shadows under their lower edges
+    shadow = cast_shadow(height, shift=4.0 * wu, sigma=3.0 * wu, gain=level(req, 0.6, 1.8), azimuth=120.0)
+    light = _a(light * (0.5 + 0.5 * shadow))
     small = _times(albedo, light)
     req.checkpoint()
     hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
@@ -269,11 +297,11 @@ def _felt(
     fuzz = level(req, 0.8, 2.2) * u
     amount = np.float32(level(req, 0.08, 0.2))
     big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
-    if faces.any():  # faces keep their features: less fuzz and hair, the photo's own eyes and mouth
+    if faces.any():  # faces keep their features: less fuzz and hair over them
         big_faces = _a(_to(faces, image.shape))
-        open_ = _a(1.0 - 0.85 * big_faces)
+        open_ = _a(1.0 - 0.7 * big_faces)
         maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
-        texture = _a((1.0 + hair * open_ * amount) * face_detail(image, big_faces, 7.0 * u))
+        texture = _a(1.0 + hair * open_ * amount)
     else:
         maps = _a(cv2.scaleAdd(push, fuzz, grid))
         texture = _a(1.0 + hair * amount)
@@ -358,7 +386,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     u = _unit(image)
     work = _fit(image, 384)
     wu = _unit(work)
-    faces = face_mask(image, work.shape)
+    faces = face_mask(image, work.shape, fit=True)
     smooth = np.asarray(
         _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
     )
@@ -389,9 +417,9 @@ def jade(image: U8, req: StyleRequest) -> U8:
     req.checkpoint()
     big_faces = _a(_to(faces, image.shape))
     body = _a(_to(body, image.shape, cv2.INTER_CUBIC))
-    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces * np.float32(0.5))  # faces
-    body = _a(body * face_detail(image, big_faces, 8.0 * u))  # with their eyes, brows and mouth
-    shine = _a(_to(_a((spec + env + edge) * (1.0 - 0.9 * faces)), image.shape, cv2.INTER_CUBIC))
+    # faces: carved at full detail (the photo's tone) and matte, no veins: a face a detector still finds
+    body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces)
+    shine = _a(_to(_a((spec + env + edge) * (1.0 - faces)), image.shape, cv2.INTER_CUBIC))
 
     def make(rng: np.random.Generator) -> list[F32]:
         cloud = _fractal(rng, h, w, 70 * u, 4)
@@ -408,7 +436,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
         (1.0, (210, 244, 208)),
     ]
     f = _f(_gradient_map(_u8(tone), stops))
-    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - 0.7 * big_faces))  # inclusions, veins
+    milk = _a((_clip(cloud * 0.5 - 0.3) * 0.3 + veins * 0.22) * (1.0 - big_faces))  # inclusions, veins
     f = _mix(f, (0.82, 0.93, 0.84), milk)
     return _u8(_plus(f, shine))
 

@@ -4,9 +4,9 @@ The material recipes (wood, clay, felt, jade, porcelain, brass) render the subje
 the material*. They need a surface: ``height_field`` builds a shallow relief from the photo itself (in the
 spirit of digital bas-relief, Weyrich et al. 2007, which squeezes depth into a few units): an edge-aware
 smoothed luminance gives the large forms (light = near), rounded domes inside flat-colour regions give each
-part its own volume, and the detail layer is kept at a reduced weight. Faces found by the frontal-face Haar
-cascade shipped with OpenCV (one pass on a 480-pixel copy, ``face_mask``) keep their detail and lose the
-domes, and ``face_detail`` puts the photo's eyes, brows and mouth back into the material there.
+part its own volume, and the detail layer is kept at a reduced weight. Faces (the engine's shared detection,
+``face.face_boxes``, drawn as soft ellipses by ``face_mask``) keep their detail and lose the domes, and
+``face_detail`` carves the photo's eyes, brows and mouth into the material there.
 
 The shading functions light a height field with Lambert diffuse (optionally wrapped, for subsurface materials), a
 Blinn-Phong highlight, a Fresnel-like rim and a cheap ambient occlusion (height minus its blur), all from
@@ -15,53 +15,33 @@ one set of normals. Everything runs on the reduced copy the recipe gives it.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from restyle.engines.classic.base import F32, U8
-from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _fit, _gray
-
-#: long side of the grey copy the material styles scan for faces (the service's detector uses 480 and a
-#: second confirming cascade; here a missed face only costs detail and a false one only keeps some)
-FACE_SIDE = 480
-_local = threading.local()
+from restyle.engines.classic.face import face_boxes
+from restyle.engines.classic.toolkit import _a, _blur, _clip, _f, _gray
 
 
-def _face_boxes(image: U8) -> list[tuple[float, float, float, float]]:
-    """Face boxes (x, y, w, h in ``image`` pixels) from the Haar cascade shipped with OpenCV, on a small copy."""
-    from restyle.faces import cascade_path
-
-    cascade = getattr(_local, "cascade", None)
-    if cascade is None:
-        cascade = cv2.CascadeClassifier(cascade_path())
-        _local.cascade = cascade
-    if cascade.empty():
-        return []
-    small = _fit(image, FACE_SIDE)
-    scale = image.shape[1] / small.shape[1]
-    gray = cv2.equalizeHist(_gray(small))
-    side = max(16, int(min(gray.shape) * 0.06))
-    if min(gray.shape) < side:
-        return []
-    found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(side, side))
-    return [tuple(float(v) * scale for v in box) for box in np.asarray(found).reshape(-1, 4)]  # type: ignore[misc]
-
-
-def face_mask(image: U8, shape: tuple[int, ...] | None = None) -> F32:
+def face_mask(image: U8, shape: tuple[int, ...] | None = None, *, fit: bool = False) -> F32:
     """Soft mask (0..1) over the faces found in ``image``: an ellipse per face, drawn at the height and width
-    of ``shape`` (default: the image's)."""
+    of ``shape`` (default: the image's). ``fit``: the soft border scales with each face (full strength over
+    small faces too) instead of with the picture."""
     h, w = (shape or image.shape)[:2]
     sy, sx = h / image.shape[0], w / image.shape[1]
     mask = np.zeros((h, w), np.float32)
-    for x, y, bw, bh in _face_boxes(image)[:8]:
+    boxes = face_boxes(image)[:8]
+    grow = 1.35 if fit else 1.0  # fitted: hair and jaw line too, the outline a detector sees
+    for x, y, bw, bh in boxes:
         centre = (round((x + bw / 2) * sx), round((y + bh * 0.55) * sy))
-        axes = (max(1, round(bw * 0.62 * sx)), max(1, round(bh * 0.78 * sy)))
+        axes = (max(1, round(bw * 0.62 * grow * sx)), max(1, round(bh * 0.78 * grow * sy)))
         cv2.ellipse(mask, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
     if not mask.any():
         return mask
+    if fit:
+        return _clip(_a(_blur(mask, 0.12 * min(b[3] for b in boxes) * sy)) * np.float32(1.3))
     return _clip(_a(_blur(mask, 0.04 * max(h, w))) * np.float32(1.6))
 
 
@@ -165,6 +145,18 @@ def occlusion(height: F32, sigma: float, gain: float) -> F32:
     """Cheap ambient occlusion 0..1 (1 = open): creases lower than their surroundings darken."""
     hollow = _a(_blur(height, sigma)) - height
     return _clip(1.0 - np.maximum(hollow, 0.0) * np.float32(gain))
+
+
+def cast_shadow(height: F32, *, shift: float, sigma: float, gain: float, azimuth: float = 125.0) -> F32:
+    """Soft shadow 0..1 (1 = lit) that raised parts throw on what lies lower beside them, away from a light
+    at ``azimuth`` degrees: the height moved ``shift`` pixels away from the light, where it stands above
+    the height there, blurred by ``sigma``."""
+    az = np.deg2rad(azimuth)
+    dx, dy = -float(np.cos(az)) * shift, float(np.sin(az)) * shift  # y down: away from the light
+    m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], np.float32)
+    moved = cv2.warpAffine(height, m, (height.shape[1], height.shape[0]), borderMode=cv2.BORDER_REPLICATE)
+    above = np.maximum(_a(moved) - height, np.float32(0.0))
+    return _clip(1.0 - _a(_blur(above, sigma)) * np.float32(gain))
 
 
 def matcap(n: Normals, stops: list[tuple[float, float]]) -> F32:

@@ -14,13 +14,13 @@ recipes build bristle grooves, paint ridges (impasto height) and per-stroke colo
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from restyle.engines.classic.base import F32, U8, seed_sequence
+from restyle.engines.classic.face import FACE_SIDE, face_boxes
 from restyle.engines.classic.toolkit import _a
 
 
@@ -302,34 +302,16 @@ def jittered(m: StrokeMap, value: float, hue: float) -> F32:
     return _a(np.clip(m.colour + offset * m.cover[..., None], 0.0, 1.0))
 
 
-#: long side of the grey copy the face finder scans (faces of ~6 % of the picture's width and up)
-FACE_SIDE = 480
-_faces_local = threading.local()
-
-
 def face_zone(image: U8, shape: tuple[int, ...]) -> F32:
-    """0..1 at ``shape``: soft ellipses over the faces a frontal-face cascade finds on a small grey copy of
-    ``image``, where a portrait painter works with the finest brush. A false hit only costs a finer patch,
-    so the scan is quick (no confirmation pass, coarse scale steps)."""
-    from restyle.faces import cascade_path
-
-    cascade = getattr(_faces_local, "cascade", None)
-    if cascade is None:
-        cascade = cv2.CascadeClassifier(cascade_path())
-        _faces_local.cascade = cascade
+    """0..1 at ``shape``: soft ellipses over the faces of ``image`` (the engine's shared detection,
+    ``face.face_boxes``), where a portrait painter works with the finest brush."""
     h, w = image.shape[:2]
     scale = min(1.0, FACE_SIDE / max(h, w))
-    small = cv2.resize(
-        image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-    )
-    gray = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
-    zone = np.zeros(gray.shape, np.float32)
-    least = max(22, round(0.05 * min(gray.shape)))  # faces of 5 % of the short side and up
-    if min(gray.shape) >= least:
-        found = cascade.detectMultiScale(gray, scaleFactor=1.2, minNeighbors=2, minSize=(least, least))
-        for x, y, bw, bh in np.asarray(found).reshape(-1, 4):
-            centre = (int(x + bw // 2), int(y + bh * 0.55))
-            axes = (max(1, int(bw * 0.62)), max(1, int(bh * 0.78)))
-            cv2.ellipse(zone, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
+    zone = np.zeros((max(1, round(h * scale)), max(1, round(w * scale))), np.float32)
+    for x, y, bw, bh in face_boxes(image):
+        x, y, bw, bh = x * scale, y * scale, bw * scale, bh * scale
+        centre = (int(x + bw // 2), int(y + bh * 0.55))
+        axes = (max(1, int(bw * 0.62)), max(1, int(bh * 0.78)))
+        cv2.ellipse(zone, centre, axes, 0.0, 0.0, 360.0, 1.0, -1)
     zone = _a(cv2.GaussianBlur(zone, (0, 0), 3.0))
     return _a(np.clip(_a(cv2.resize(zone, (int(shape[1]), int(shape[0])))), 0.0, 1.0))
