@@ -31,13 +31,13 @@ from restyle.engines.classic.textures import (
     _paper,
     _streaks,
     _texture,
-    _warp,
     _warp_maps,
 )
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
     _blur,
+    _clean,
     _clip,
     _curve,
     _dog_lines,
@@ -85,71 +85,111 @@ def watercolor(image: U8, req: StyleRequest) -> U8:
     return _at_most(SOFT_SIDE, _watercolor, image, req)
 
 
+#: the washes are laid out on a copy with this long side (they are soft; the paper and grain are full size)
+WASH_SIDE = 512
+
+
+def _smoothstep(x: F32, edge: F32 | float, width: float) -> F32:
+    """0 below ``edge``, 1 above ``edge + width``, a smooth (Hermite) step between."""
+    t = np.clip((x - edge) * np.float32(1.0 / max(1e-4, width)), 0.0, 1.0)
+    return _a(t * t * (np.float32(3.0) - np.float32(2.0) * t))
+
+
+def _glazes(colour: F32, req: StyleRequest, detail: F32) -> tuple[F32, F32]:
+    """Watercolour as layered transparent glazes (Bousseau et al. 2006, Curtis et al. 1997): the
+    picture's pigment density split into a broad wet-in-wet first wash, then successively smaller, darker
+    hard-edged washes, each with wobbling borders and a dark rim where its pigment dried at the edge.
+    ``detail`` (0..1) narrows the brush (faces). Returns (RGB optical density, rims)."""
+    h, w = colour.shape[:2]
+    u = _unit(np.empty((h, w), np.uint8))
+    dens = _a(-np.log(np.clip(colour, 0.03, 1.0)))
+    dark = _a(cv2.transform(dens, np.full((1, 3), 1.0 / 3.0, np.float32)))
+
+    # one displacement field moves every wash border a little: borders wobble, no islands appear
+    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=10 * u)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    amp = np.float32(level(req, 1.0, 2.5) * u)
+    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
+    flat = level(req, 0.52, 0.98)  # how far each wash is one even tone
+    # (threshold, brush sigma, edge softness) per wash, light to dark
+    washes = [(0.10, 6.0, 0.10), (0.40, 3.0, 0.03), (0.80, 1.8, 0.025), (1.3, 1.0, 0.02)]
+    total = np.zeros((h, w, 3), np.float32)
+    rims = np.zeros((h, w), np.float32)
+    below = 0.0
+    for i, (theta, sigma, soft) in enumerate(washes):
+        s = sigma * u * float(level(req, 0.5, 1.0))
+        blurred = _a(_blur(dark, s))
+        d = _a(blurred + (dark - blurred) * detail)
+        mask = _smoothstep(d, theta, soft)
+        # no specks: a wash is laid in one movement; then its border wobbles
+        mask = _f(np.asarray(cv2.medianBlur(_u8(mask), 5), np.uint8))
+        mask = _a(cv2.remap(mask, wobble[0], wobble[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        nxt = washes[i + 1][0] if i + 1 < len(washes) else theta + 0.5
+        step = np.float32((theta + nxt) / 2.0 - below)
+        below = (theta + nxt) / 2.0
+        # a wash is an even layer of its colour: its hue is the picture's, averaged over the brush
+        hue_src = _a(_blur(dens, s))
+        hue = _a(hue_src / cv2.merge([_a(_blur(dark, s)) + np.float32(1e-3)] * 3))
+        if i > 0:  # pigment gathers in a dark rim inside a wash that dried with a hard edge
+            rim = _clip(_a(mask - _a(_blur(mask, 1.5 * u))) * np.float32(4.0))
+            rims = np.maximum(rims, rim)
+            mask = _a(mask * (1.0 + np.float32(level(req, 0.6, 1.4)) * rim))
+        total += _a(hue * cv2.merge([_a(mask * step)] * 3))
+    # the rest of the picture's gradation inside each wash (none: flat washes)
+    smooth = _a(dens * np.float32(1.0 - flat))
+    total = _a(total * np.float32(flat) + smooth)
+    return total, rims
+
+
 def _watercolor(image: U8, req: StyleRequest) -> U8:
-    """Watercolour after Bousseau et al. 2006: the image abstracted into flat transparent washes whose
-    borders wobble, then pigment effects as density maps: dark rims where each wash dried (edge
-    darkening), low-frequency turbulence, pigment granulation, the paper's grain, white paper left in the
-    lights and around the picture. Params: colors. Strength: abstraction, wash effects, unpainted margin."""
+    """Watercolour after Bousseau et al. 2006: the image abstracted and laid down as layered transparent
+    washes (``_glazes``: a wet-in-wet first wash, then hard-edged darker ones with wobbling borders and
+    dark rims), pigment density effects at full size (turbulence, granulation in the paper's tooth),
+    white paper left in the lights and around the picture, and a loose pen drawing over it (line and wash).
+    Params: colors. Strength: abstraction, flatness of the washes, pigment effects, unpainted margin."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 40.0, 0.45)
+    work = _fit(image, WASH_SIDE)
+    smooth = _edge_preserving(_bilateral(work, 1, 7, 25.0, 3.0), 30.0, 0.4)
     palette = _palette(image, int(param(req, "colors", 16)), req.seed)
-    flat = np.asarray(cv2.medianBlur(_quantize(small, palette), 3), dtype=np.uint8)
-    detailed = _bilateral(_fit(image, 512), 1, 7, 30.0, 4.0)
+    flat = _f(_clean(_quantize(smooth, palette), 1.5 * _unit(work)))
+    colour = _mix(_f(smooth), flat, level(req, 0.2, 0.5))
+    zone = face_zone(work, work.shape)
+    if zone.any():  # faces are painted with a finer brush, from the less simplified copy
+        colour = _mix(colour, _f(_bilateral(work, 1, 5, 20.0, 2.0)), _a(zone * np.float32(0.8)))
+    # watercolour is high key: the values move up towards the paper, the colours stay clear
+    colour = _f(_hsv(_u8(colour), sat=level(req, 1.1, 1.5)))
+    colour = _a(1.0 - (1.0 - colour) * np.float32(level(req, 0.62, 0.47)))
     req.checkpoint()
-    # abstraction: from the detailed copy towards flat washes of the palette's colours; faces are washed
-    # in with a smaller brush (on skin the detailed copy keeps most of its weight)
-    flesh = _a(_to(skin(detailed), image.shape))
-    abstract = _mix(_a(_to(_f(small), image.shape)), _a(_to(_f(flat), image.shape)), level(req, 0.3, 0.75))
-    fine = _a(_to(_f(detailed), image.shape))
-    washes = _u8(_mix(fine, abstract, _a(np.float32(level(req, 0.3, 1.0)) * (1.0 - 0.8 * flesh))))
-    # transparent washes: lighter and airier than the photo, the lightest lights are the paper itself
-    washes = _hsv(
-        washes, sat=level(req, 1.0, 1.1), value=_curve([(0, 0.22), (0.5, 0.74), (0.82, 0.98), (1, 1)])
-    )
-    # one noise field for every strength (a texture per amplitude would be a different random field)
-    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=18 * u)
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    amp = np.float32(level(req, 1.0, 3.5) * u)
-    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
-    f = _f(_warp(washes, wobble))
-    f = _a(_blur(f, 0.6 * u))
+    density, rims = _glazes(colour, req, _a(zone * np.float32(0.7)))
     req.checkpoint()
+    density = _a(_to(density, image.shape))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        turbulence = _fractal(rng, h, w, 60 * u, 3)
-        grain = _noise(rng, h, w, 1.0) * np.float32(0.6) + _noise(rng, h, w, 2.5 * u) * np.float32(0.4)
-        edge = _fractal(rng, h, w, 40 * u, 2)
-        return [turbulence, grain, edge]
+        turbulence = _fractal(rng, h, w, 50 * u, 3)
+        grain = _noise(rng, h, w, 1.0) * np.float32(0.5) + _noise(rng, h, w, 2.0 * u) * np.float32(0.5)
+        ragged = _fractal(rng, h, w, 40 * u, 2)
+        return [turbulence, grain, ragged]
 
     turbulence, grain, ragged = _texture(f"wc-pigment{u:.2f}", h, w, req.seed, make)
-    # edge darkening: pigment gathers at the rim of each wash (the wobbled flat washes' borders)
-    flat_big = _f(_warp(np.asarray(_to(flat, image.shape), np.uint8), wobble))
-    ex, ey = _slopes(_lum(flat_big), 1.0)
-    rims = _a(_blur(np.sqrt(ex * ex + ey * ey), 0.8 * u))
-    rims = np.clip(rims * np.float32(5.0), 0.0, 1.0)
     paper = _paper(h, w, req.seed, u)
-    k = level(req, 0.3, 1.0)
-    density = (
-        1.0
-        + np.float32(1.1 * k) * rims
-        + np.float32(0.12 * k) * turbulence
-        + np.float32(0.1 * k) * grain
-        + np.float32(4.0 * k) * (paper - 1.0)
-    )
-    f = _pigment(f, _a(density))
+    k = level(req, 0.4, 1.0)
+    # pigment density effects: low-frequency turbulence, granulation settling in the paper's tooth
+    effects = 1.0 + np.float32(0.06 * k) * turbulence + np.float32(0.06 * k) * grain
+    effects = effects + np.float32(2.5 * k) * (paper - 1.0)
     # the picture is painted up to a ragged line short of the sheet's edges
     y = np.minimum(np.arange(h, dtype=np.float32), np.arange(h, dtype=np.float32)[::-1])[:, None]
     x = np.minimum(np.arange(w, dtype=np.float32), np.arange(w, dtype=np.float32)[::-1])[None, :]
     border = np.minimum(y, x) / np.float32(max(h, w))
-    margin = level(req, -0.01, 0.04)
-    wash = np.clip((border - margin + 0.01 * ragged) * np.float32(60.0), 0.0, 1.0)
-    f = _mix((1.0, 1.0, 1.0), f, _a(wash))
-    # a light pencil underdrawing shows through the washes
-    g = _lum(_f(np.asarray(_blur(image, 0.8 * u), np.uint8)))
-    sketch = _dog_lines(g, 0.9 * u, threshold=0.004, gain=level(req, 8.0, 14.0))
-    f = _times(f, _a(0.55 + 0.45 * sketch))
-    return _u8(_tint(_times(f, paper), (0.99, 0.98, 0.95)))
+    margin = level(req, -0.01, 0.035)
+    wash = np.clip((border - margin + 0.012 * ragged) * np.float32(50.0), 0.0, 1.0)
+    effects = _a(np.clip(effects, 0.3, 2.0) * wash)
+    f = _a(np.exp(-_times(density, effects)))
+    # line and wash: a loose pen drawing over the washes (drawn from the photo, not the washes: they drift)
+    g = _lum(_f(np.asarray(_blur(image, 0.9 * u), np.uint8)))
+    pen = _dog_lines(g, 0.9 * u, threshold=0.005, gain=level(req, 14.0, 36.0))
+    f = _mix((0.1, 0.09, 0.09), f, pen)
+    return _u8(_tint(_times(f, paper), (0.985, 0.975, 0.94)))
 
 
 @recipe("monet", native_strength=True)
