@@ -432,28 +432,25 @@ def guofeng(image: U8, req: StyleRequest) -> U8:
 
 
 def _guofeng(image: U8, req: StyleRequest) -> U8:
-    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as graded ink (dense, dark,
-    pale, clear) that feathers into xuan paper, dry-brush outlines, the lights left as empty paper, and
-    thin washes of indigo, ochre, stone green and vermilion over the ink. Strength: ink abstraction,
-    empty space, outline weight, how far colours move to the classical washes."""
+    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as layered washes of ink
+    (``_glazes``: pale broad washes, then smaller darker ones whose edges dry darker and wobble) that
+    feather into xuan paper, dry-brush outlines, the lights left as empty paper, and thin washes of
+    indigo, ochre, stone green and vermilion. Strength: ink abstraction, empty space, outline weight, how
+    far colours move to the classical washes."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 320), 50.0, 0.4)
+    work = _fit(image, WASH_SIDE)
+    small = _edge_preserving(work, 50.0, 0.4)
     req.checkpoint()
-    lum = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
-    # faces are modelled with a finer brush: from the full-size picture, pale ink down to the lighter tones
-    zone = face_zone(image, image.shape)
-    sharp = _lum(_f(np.asarray(_blur(image, 0.7 * u), np.uint8)))
-    lum = _a(lum + (sharp - lum) * zone)
-    # ink density from lightness: the lights become empty paper, the rest a few soft gradations
-    empty = _a(np.float32(level(req, 0.78, 0.58)) + np.float32(0.2) * zone)
-    t = np.clip((empty - lum) / empty, 0.0, 1.0)
-    steps = np.float32(4.0)
-    graded = np.floor(t * steps) / steps
-    frac = t * steps - np.floor(t * steps)
-    soft = graded + np.clip((frac - 0.7) * 3.3, 0.0, 1.0) / steps
-    ink = _a(t + (soft - t) * np.float32(level(req, 0.2, 0.8)))
-    ink = _a(ink**1.3 * np.float32(level(req, 0.5, 0.95)))
+    zone = face_zone(work, work.shape)
+    # ink tones from lightness: the lights become empty paper, the darks a pale-to-dense ink, never black
+    grey = _lum(_f(small))
+    if zone.any():  # faces are modelled with a finer brush, from the sharper picture
+        grey = _a(grey + (_lum(_f(_bilateral(work, 1, 5, 20.0, 2.0))) - grey) * zone)
+    pale = np.float32(level(req, 0.8, 0.45))
+    grey = _a(1.0 - (1.0 - np.clip(grey * np.float32(1.15), 0.0, 1.0)) * pale)
+    density, _ = _glazes(_a(cv2.merge([grey, grey, grey])), req, _a(zone * np.float32(0.7)))
+    ink = _a(1.0 - np.exp(-_a(_to(density[..., 0], image.shape))))
 
     def make(rng: np.random.Generator) -> list[F32]:
         fibres = _streaks(rng, h, w, cell=1.0, length=13 * u, angle=30.0) + _streaks(
@@ -465,15 +462,17 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
 
     fibres, bleed, dry = _texture(f"xuan{u:.2f}", h, w, req.seed, make)
     # ink feathers into the paper: a wider, paler halo whose edge follows the fibres
-    halo = _a(_blur(ink, 2.5 * u))
-    ink = np.maximum(ink, halo * np.clip(0.7 + 0.3 * bleed + 0.1 * fibres, 0.0, 1.1))
+    halo = _a(_blur(ink, 2.0 * u))
+    ink = np.maximum(ink, halo * np.clip(0.75 + 0.25 * bleed + 0.1 * fibres, 0.0, 1.0))
     req.checkpoint()
     # dry-brush outlines: dark, broken where the brush ran out of ink
     gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
-    lines = 1.0 - _dog_lines(gray, 1.1 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
-    if zone.any():  # the features of a face in a finer line
+    lines = 1.0 - _dog_lines(gray, 1.0 * u, threshold=0.006, gain=level(req, 22.0, 60.0))
+    big = _a(_to(zone, image.shape))
+    if big.any():  # the features of a face in a finer line
+        sharp = _lum(_f(np.asarray(_blur(image, 0.7 * u), np.uint8)))
         features = 1.0 - _dog_lines(sharp, 0.6 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
-        lines = np.maximum(lines * (1.0 - zone), features * zone)
+        lines = np.maximum(lines * (1.0 - big), features * big)
     lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
     ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
     # light colour: the photo's hues moved to the classical washes, thin, only where there is ink
@@ -486,11 +485,14 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
     pick = np.where(dull, palette / np.float32(255.0), pick).astype(np.float32)
     washes = _f(_quantize(small, pick * np.float32(255.0)))
     colour = _mix(colour, _a(_blur(washes, 2.0)), level(req, 0.3, 0.8))
+    # a wash is thin: its hue at a light value (the ink gives the darks)
+    lum = _lum(colour)
+    colour = _clip(_times(colour, _a(np.float32(0.85) / (lum + np.float32(0.04)))))
+    colour = _a(1.0 - (1.0 - colour) * np.float32(0.65))
     colour = _a(_to(colour, image.shape))
     paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
     ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
-    tint = _a(np.float32(0.8) * np.clip(t * 4.0, 0.0, 1.0))
+    tint = _a(np.float32(0.8) * np.clip(ink * 3.0, 0.0, 1.0))
     f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
     # ink is transparent: the colour washes still show under its paler tones
-    f = _a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.95))))
-    return _u8(f)
+    return _u8(_a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.92)))))
