@@ -285,17 +285,52 @@ def _missed(paint: F32, fine: F32, cover: F32, flesh: F32, sigma: float, gap: fl
     return _a(np.maximum(1.0 - cover, flesh * np.clip((err - gap * 0.5) * (2.0 / gap), 0.0, 1.0)))
 
 
+def _face_patch(
+    image: U8, zone: F32, req: StyleRequest, stroke: float, look: Callable[[U8], U8]
+) -> tuple[tuple[int, int, int, int], F32, F32] | None:
+    """A portrait painter's fine brush: the box around the faces in ``zone`` painted again with strokes of
+    ``stroke`` pixels (their features stay, the touch is still paint). Returns (box y0, y1, x0, x1, its
+    paint, its paint height) or None without a face."""
+    ys, xs = np.nonzero(zone > 0.02)
+    if len(ys) == 0:
+        return None
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    small, _ = _canvas(crop, stroke, 4)
+    base = _f(look(_bilateral(small, 1, 5, 20.0, 2.0)))
+    tx, ty = tangents(_lum(base), 2.0, default=-60.0)
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.4, 0.75, 0.12), (2, 1.3, 0.8, 0.08)],
+        seed=req.seed,
+        kind="impasto-face",
+        threshold=0.03,
+        detail=0.06,
+        fine=skin(small),
+    )
+    paint = _a(_to(jittered(m, 0.02, 0.01), crop.shape))
+    height = _bristles(m, crop.shape, grooves=5.0)
+    return (y0, y1, x0, x1), paint, height
+
+
 @recipe("impasto", native_strength=True)
 def impasto(image: U8, req: StyleRequest) -> U8:
     """Impasto: thick oil strokes laid along the image's contours in two layers (Hertzmann 1998), lit as
-    a height field of paint ridges and bristle grooves (Hertzmann 2002). Strength: stroke size and relief."""
+    a height field of paint ridges and bristle grooves (Hertzmann 2002); faces painted again with a finer
+    brush (``_face_patch``). Strength: stroke size and relief."""
     u = _unit(image)
     h, w = image.shape[:2]
     stroke = level(req, 5.0, 15.0) * u  # output pixels per grid cell of the coarse layer
     tone = _curve([(0, 0.04), (0.5, 0.5), (1, 1)])
     sat = level(req, 1.05, 1.4)
+
+    def look(picture: U8) -> U8:
+        return _hsv(picture, sat=sat, value=tone)
+
     small, _ = _canvas(image, stroke, 4)
-    small = _hsv(_bilateral(small, 1, 5, 40.0, 3.0), sat=sat, value=tone)
+    small = look(_bilateral(small, 1, 5, 40.0, 3.0))
     base = _f(small)
     tx, ty = tangents(_lum(base), 2.5, default=-60.0)
     flesh = skin(small)
@@ -313,7 +348,7 @@ def impasto(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     # where no stroke lies, or strokes on skin miss a feature (eyes, mouth), the full-size picture shows
-    fine = _f(_hsv(np.asarray(_blur(image, 0.7 * u), np.uint8), sat=sat, value=tone))
+    fine = _f(look(np.asarray(_blur(image, 0.7 * u), np.uint8)))
     paint = _a(_to(jittered(m, level(req, 0.0, 0.06), level(req, 0.0, 0.03)), image.shape))
     bare = _missed(
         paint,
@@ -323,13 +358,27 @@ def impasto(image: U8, req: StyleRequest) -> U8:
         1.5 * u,
         level(req, 0.05, 0.14),
     )
-    # faces are painted with the finest brush (a soft blend, low relief): their features stay
-    bare = _a(np.maximum(bare, face_zone(image, image.shape) * np.float32(0.95)))
+    # small faces (a group) keep the picture under a soft blend; large ones are painted again with strokes
+    # a third as long, when those are at most a fortieth of the face (the face finder still knows it)
+    fine_stroke = max(2.0, stroke / 3.0)
+    zone = face_zone(image, image.shape)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.asarray(zone > 0.5, np.uint8))
+    large = _a(np.isin(labels, [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] >= 40 * fine_stroke]))
+    big = _a(zone * _clip(_a(_blur(large, 6.0 * u)) * np.float32(2.0)))
+    bare = _a(np.maximum(bare, (zone - big) * np.float32(0.95)))
     paint = _mix(paint, fine, bare)
-    # skin is blended with a softer brush: less relief where the faces are
-    height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
+    height = _bristles(m, image.shape, grooves=7.0)
     height = _a(height * (1.0 - 0.6 * _a(_to(flesh, image.shape))) * (1.0 - bare))
-    height = _a(_blur(height, 0.6 * u))
+    # faces are painted again with a finer brush and lower relief: their features stay, in paint
+    patch = _face_patch(image, big, req, fine_stroke, look)
+    if patch is not None:
+        (y0, y1, x0, x1), face_paint, face_height = patch
+        z = _a(big[y0:y1, x0:x1] * np.float32(0.95))
+        paint[y0:y1, x0:x1] = _mix(paint[y0:y1, x0:x1], face_paint, z)
+        height[y0:y1, x0:x1] = _a(
+            height[y0:y1, x0:x1] + (face_height * np.float32(0.5) - height[y0:y1, x0:x1]) * z
+        )
+    height = _a(_blur(height * np.float32(level(req, 0.3, 2.4) * u), 0.6 * u))
     shade = _relief(height, depth=1.0, azimuth=120.0)
     spec = _specular(height, depth=1.0, power=24.0, azimuth=120.0)
     return _u8(_plus(_times(paint, _clip(0.55 + 0.45 * shade, 0.0, 1.4)), 0.14 * spec))
