@@ -436,16 +436,15 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     # gentle colour: muted, warm light, lifted towards the paper
     f = _sat(f, level(req, 1.0, 0.8))
     f = _cool_warm(f, shadow=(0.9, 0.9, 1.08), light=(1.05, 1.02, 0.92), lo=0.4, hi=0.7)
-    f = _mix(f, (0.98, 0.95, 0.87), level(req, 0.08, 0.25))
+    f = _mix(f, (0.98, 0.95, 0.87), level(req, 0.08, 0.32))
     if t.faces is not None:  # soft shapes must not swallow eyes and mouth
         f = _mix(f, t.smooth, _a(t.faces.features * np.float32(0.7)))
     f = _skin(t, f, smooth=0.6, blush=(0.95, 0.6, 0.56), blush_amount=level(req, 0.08, 0.2))
     # pen outlines: the main flow-based contours, and fine lines drawn from the simplified picture
     field = _face_field(t, t.field, keep=0.8)
     ink = ln.ink(field, t.shape, epsilon=level(req, 0.025, 0.006), phi=level(req, 40.0, 100.0))
-    gray = _a(_to(_lum(t.smooth), t.shape, cv2.INTER_CUBIC))
-    fine = 1.0 - _dog_lines(gray, 0.5 * _unit(image), threshold=0.006, gain=level(req, 20.0, 60.0))
-    ink = _a(np.maximum(ink, fine))
+    lines = _dog_lines(_lum(t.smooth), 0.5 * t.u, threshold=0.005, gain=level(req, 30.0, 90.0))
+    ink = _a(np.maximum(ink, 1.0 - _a(_to(lines, t.shape))))
     tooth = _a(1.0 + 0.5 * (_paper(h, w, req.seed, _unit(image)) - 1.0))
-    page = _times(_a(_to(f, t.shape, cv2.INTER_CUBIC)), tooth)
+    page = _times(_a(_to(f, t.shape)), tooth)
     return _u8(_mix(page, (0.3, 0.2, 0.15), ink))
