@@ -114,7 +114,7 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     shaded = _a(tone + (shaded - tone) * depth)
     out = _a(np.clip(lines * shaded, 0.0, 1.0) * _paper(h, w, req.seed, u))
     # a drawing's values: the paper is clean white, the graphite marks firm (never quite black)
-    contrast, lift = level(req, 1.35, 1.85), level(req, 0.07, 0.14)
+    contrast, lift = level(req, 1.3, 1.6), level(req, 0.05, 0.1)
     out = _a(np.clip((out - np.float32(0.5)) * np.float32(contrast) + np.float32(0.5 + lift), 0.0, 1.0))
     out = _a(np.float32(0.08) + np.float32(0.92) * out)
     return _u8(_tint(_a(cv2.merge([out, out, out])), (0.98, 0.965, 0.93)))
