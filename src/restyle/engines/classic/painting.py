@@ -6,9 +6,13 @@ each paint effect, so every strength is a painting and a smaller one stays close
 - 134 impasto and 133 Monet paint oriented strokes (``strokes``: Litwinowicz 1997, Hertzmann 1998) on a
   reduced canvas whose size sets the brush; impasto lights a paint height field (Hertzmann 2002), Monet
   breaks the colour per dab over a pale ground;
-- 104 watercolour follows Bousseau et al. 2006 (wobbling flat washes, pigment density effects, paper);
+- 104 watercolour follows Bousseau et al. 2006 and the painter's practice: layered transparent glazes
+  (``_glazes``: a wet-in-wet first wash, then smaller darker hard-edged washes with wobbling borders and
+  dark dried rims), pigment density effects, white paper in the lights and margins, a loose pen line
+  (line and wash);
 - 125 gongbi: flat mineral-pigment areas on silk with fine ink outlines;
-- 203 guofeng: ink wash on xuan paper with thin classical colour washes.
+- 203 guofeng: the same glazes in ink (pale broad washes, darker smaller ones) feathering into xuan paper,
+  dry-brush outlines and thin classical colour washes.
 
 Random fields that a strength scales are generated once at unit amplitude (a texture per amplitude would be
 a new random field per strength and break monotonicity).
@@ -95,11 +99,11 @@ def _smoothstep(x: F32, edge: F32 | float, width: float) -> F32:
     return _a(t * t * (np.float32(3.0) - np.float32(2.0) * t))
 
 
-def _glazes(colour: F32, req: StyleRequest, detail: F32) -> tuple[F32, F32]:
+def _glazes(colour: F32, req: StyleRequest, detail: F32) -> F32:
     """Watercolour as layered transparent glazes (Bousseau et al. 2006, Curtis et al. 1997): the
     picture's pigment density split into a broad wet-in-wet first wash, then successively smaller, darker
     hard-edged washes, each with wobbling borders and a dark rim where its pigment dried at the edge.
-    ``detail`` (0..1) narrows the brush (faces). Returns (RGB optical density, rims)."""
+    ``detail`` (0..1) narrows the brush (faces). Returns the RGB optical density (-ln transmittance)."""
     h, w = colour.shape[:2]
     u = _unit(np.empty((h, w), np.uint8))
     dens = _a(-np.log(np.clip(colour, 0.03, 1.0)))
@@ -114,7 +118,6 @@ def _glazes(colour: F32, req: StyleRequest, detail: F32) -> tuple[F32, F32]:
     # (threshold, brush sigma, edge softness) per wash, light to dark
     washes = [(0.10, 6.0, 0.10), (0.40, 3.0, 0.03), (0.80, 1.8, 0.025), (1.3, 1.0, 0.02)]
     total = np.zeros((h, w, 3), np.float32)
-    rims = np.zeros((h, w), np.float32)
     below = 0.0
     for i, (theta, sigma, soft) in enumerate(washes):
         s = sigma * u * float(level(req, 0.5, 1.0))
@@ -132,13 +135,12 @@ def _glazes(colour: F32, req: StyleRequest, detail: F32) -> tuple[F32, F32]:
         hue = _a(hue_src / cv2.merge([_a(_blur(dark, s)) + np.float32(1e-3)] * 3))
         if i > 0:  # pigment gathers in a dark rim inside a wash that dried with a hard edge
             rim = _clip(_a(mask - _a(_blur(mask, 1.5 * u))) * np.float32(4.0))
-            rims = np.maximum(rims, rim)
             mask = _a(mask * (1.0 + np.float32(level(req, 0.6, 1.4)) * rim))
         total += _a(hue * cv2.merge([_a(mask * step)] * 3))
     # the rest of the picture's gradation inside each wash (none: flat washes)
     smooth = _a(dens * np.float32(1.0 - flat))
     total = _a(total * np.float32(flat) + smooth)
-    return total, rims
+    return total
 
 
 def _watercolor(image: U8, req: StyleRequest) -> U8:
@@ -162,7 +164,7 @@ def _watercolor(image: U8, req: StyleRequest) -> U8:
     key = np.float32(level(req, 0.62, 0.42))  # (faces a little lighter: their lines read better)
     colour = _a(1.0 - _times(1.0 - colour, _a(key + (np.float32(0.35) - key) * zone)))
     req.checkpoint()
-    density, rims = _glazes(colour, req, zone)
+    density = _glazes(colour, req, zone)
     req.checkpoint()
     density = _a(_to(density, image.shape))
 
@@ -501,7 +503,7 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
         grey = _a(grey + (_lum(_f(_bilateral(work, 1, 5, 20.0, 2.0))) - grey) * zone)
     pale = np.float32(level(req, 0.8, 0.45))
     grey = _a(1.0 - (1.0 - np.clip(grey * np.float32(1.15), 0.0, 1.0)) * pale)
-    density, _ = _glazes(_a(cv2.merge([grey, grey, grey])), req, _a(zone * np.float32(0.7)))
+    density = _glazes(_a(cv2.merge([grey, grey, grey])), req, _a(zone * np.float32(0.7)))
     ink = _a(1.0 - np.exp(-_a(_to(density[..., 0], image.shape))))
 
     def make(rng: np.random.Generator) -> list[F32]:
