@@ -35,6 +35,7 @@ from restyle.engines.classic.toolkit import (
     _blur,
     _clean,
     _clip,
+    _dog_lines,
     _edge_preserving,
     _f,
     _fit,
@@ -453,29 +454,32 @@ def _smooth_step(lo: float, hi: float, x: F32) -> F32:
 
 @recipe("picture_book", native_strength=True)
 def picture_book(image: U8, req: StyleRequest) -> U8:
-    """Lianhuanhua picture book: clean flow-based ink contours (a little bolder than the anime line), a few
-    muted flat wash colours (k-means palette of the abstraction) in two tones per region, pigment pooling
-    at the borders of each wash, the wash kept off the paper in the highlights, on warm aged paper.
-    Params: colors."""
+    """Picture-book illustration: clean, soft, simplified shapes (airbrushed abstraction, a palette of the
+    picture's colours with rounded borders, softened like gouache) in two or three gentle tones, muted
+    colour lifted towards the paper, warm light, brown pen outlines (the main flow-based contours and fine
+    drawing lines of the simplified picture), on cream paper with a faint tooth. Params: colors."""
     h, w = image.shape[:2]
-    t = _toon(image, req, abstraction=level(req, 0.6, 1.0), line_sigma=1.2, texture_floor=0.1)
-    f = _sat(t.smooth, level(req, 0.9, 0.75))
+    t = _toon(image, req, abstraction=level(req, 0.6, 1.0), line_sigma=1.1, texture_floor=0.05)
+    f = _mix(t.smooth, _airbrush(t.smooth, 40.0, 0.3), level(req, 0.5, 1.0))
     req.checkpoint()
-    # flat washes: a small palette, rounded borders, a light and a shade tone per region
+    # clean shapes: a palette of the picture's colours, borders rounded off, then softened like gouache
     u8 = _u8(f)
-    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 6)), req.seed)), 1.5 * t.u))
-    f = _mix(f, flat, level(req, 0.6, 1.0))
-    f = _cel_tone(f, levels=2.0, sharp=level(req, 2.0, 4.0), amount=level(req, 0.4, 0.7))
-    # watercolour on paper: pale, with pigment pooling along the wash borders (Bousseau et al. 2006)
-    lum = _lum(f)
-    edge = _a(np.abs(_a(_blur(lum, 1.0 * t.u)) - _a(_blur(lum, 3.0 * t.u))))
-    f = _times(f, _a(1.0 - _clip(edge * np.float32(3.0)) * np.float32(0.35)))
-    paper_white = (0.97, 0.93, 0.84)
-    f = _mix(f, paper_white, _a(np.float32(level(req, 0.2, 0.3)) + np.float32(0.5) * _clip(lum * 1.6 - 0.9)))
-    f = _skin(t, f, smooth=0.8, blush=(0.93, 0.62, 0.55), blush_amount=level(req, 0.05, 0.15))
-    # ink: the flow-based contours, widened a little, dark brown-black
+    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", 10)), req.seed)), 3.0 * t.u))
+    f = _mix(f, flat, level(req, 0.45, 0.8))
+    f = _a(_blur(f, level(req, 0.5, 1.0) * t.u))
+    f = _cel_tone(f, levels=3.0, sharp=level(req, 1.0, 2.0), amount=level(req, 0.3, 0.5))
+    # gentle colour: muted, warm light, lifted towards the paper
+    f = _sat(f, level(req, 1.0, 0.8))
+    f = _cool_warm(f, shadow=(0.9, 0.9, 1.08), light=(1.05, 1.02, 0.92), lo=0.4, hi=0.7)
+    f = _mix(f, (0.98, 0.95, 0.87), level(req, 0.08, 0.32))
+    if t.faces is not None:  # soft shapes must not swallow eyes and mouth
+        f = _mix(f, t.smooth, _a(t.faces.features * np.float32(0.7)))
+    f = _skin(t, f, smooth=0.6, blush=(0.95, 0.6, 0.56), blush_amount=level(req, 0.08, 0.2))
+    # pen outlines: the main flow-based contours, and fine lines drawn from the simplified picture
     field = _face_field(t, t.field, keep=0.8)
-    field = _a(cv2.dilate(field, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))))
-    ink = ln.ink(field, t.shape, epsilon=level(req, 0.02, 0.008), phi=level(req, 60.0, 110.0))
-    page = _times(_a(_to(f, t.shape, cv2.INTER_LINEAR)), _paper(h, w, req.seed, _unit(image)))
-    return _u8(_mix(page, (0.12, 0.09, 0.08), ink))
+    ink = ln.ink(field, t.shape, epsilon=level(req, 0.025, 0.006), phi=level(req, 40.0, 100.0))
+    lines = _dog_lines(_lum(t.smooth), 0.5 * t.u, threshold=0.005, gain=level(req, 30.0, 90.0))
+    ink = _a(np.maximum(ink, 1.0 - _a(_to(lines, t.shape))))
+    tooth = _a(1.0 + 0.5 * (_paper(h, w, req.seed, _unit(image)) - 1.0))
+    page = _times(_a(_to(f, t.shape)), tooth)
+    return _u8(_mix(page, (0.3, 0.2, 0.15), ink))

@@ -6,9 +6,13 @@ each paint effect, so every strength is a painting and a smaller one stays close
 - 134 impasto and 133 Monet paint oriented strokes (``strokes``: Litwinowicz 1997, Hertzmann 1998) on a
   reduced canvas whose size sets the brush; impasto lights a paint height field (Hertzmann 2002), Monet
   breaks the colour per dab over a pale ground;
-- 104 watercolour follows Bousseau et al. 2006 (wobbling flat washes, pigment density effects, paper);
+- 104 watercolour follows Bousseau et al. 2006 and the painter's practice: layered transparent glazes
+  (``_glazes``: a wet-in-wet first wash, then smaller darker hard-edged washes with wobbling borders and
+  dark dried rims), pigment density effects, white paper in the lights and margins, a loose pen line
+  (line and wash);
 - 125 gongbi: flat mineral-pigment areas on silk with fine ink outlines;
-- 203 guofeng: ink wash on xuan paper with thin classical colour washes.
+- 203 guofeng: the same glazes in ink (pale broad washes, darker smaller ones) feathering into xuan paper,
+  dry-brush outlines and thin classical colour washes.
 
 Random fields that a strength scales are generated once at unit amplitude (a texture per amplitude would be
 a new random field per strength and break monotonicity).
@@ -31,13 +35,13 @@ from restyle.engines.classic.textures import (
     _paper,
     _streaks,
     _texture,
-    _warp,
     _warp_maps,
 )
 from restyle.engines.classic.toolkit import (
     _a,
     _bilateral,
     _blur,
+    _clean,
     _clip,
     _curve,
     _dog_lines,
@@ -85,71 +89,116 @@ def watercolor(image: U8, req: StyleRequest) -> U8:
     return _at_most(SOFT_SIDE, _watercolor, image, req)
 
 
+#: long side of the copy the washes' face scan runs on (faces from about 7 % of it up)
+FACE_SCAN = 400
+#: the ink washes (203) are laid out on a copy with this long side (faces need a little more than colour)
+INK_SIDE = 512
+#: the washes are laid out on a copy with this long side (they are soft; the paper and grain are full size)
+WASH_SIDE = 448
+
+
+def _smoothstep(x: F32, edge: F32 | float, width: float) -> F32:
+    """0 below ``edge``, 1 above ``edge + width``, a smooth (Hermite) step between."""
+    t = np.clip((x - edge) * np.float32(1.0 / max(1e-4, width)), 0.0, 1.0)
+    return _a(t * t * (np.float32(3.0) - np.float32(2.0) * t))
+
+
+def _glazes(colour: F32, req: StyleRequest, detail: F32) -> F32:
+    """Watercolour as layered transparent glazes (Bousseau et al. 2006, Curtis et al. 1997): the
+    picture's pigment density split into a broad wet-in-wet first wash, then successively smaller, darker
+    hard-edged washes, each with wobbling borders and a dark rim where its pigment dried at the edge.
+    ``detail`` (0..1) narrows the brush (faces). Returns the RGB optical density (-ln transmittance)."""
+    h, w = colour.shape[:2]
+    u = _unit(np.empty((h, w), np.uint8))
+    dens = _a(-np.log(np.clip(colour, 0.03, 1.0)))
+    dark = _a(cv2.transform(dens, np.full((1, 3), 1.0 / 3.0, np.float32)))
+
+    # one displacement field moves every wash border a little: borders wobble, no islands appear
+    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=10 * u)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    amp = np.float32(level(req, 1.0, 2.5) * u)
+    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
+    flat = level(req, 0.52, 0.98)  # how far each wash is one even tone
+    # (threshold, brush sigma, edge softness) per wash, light to dark
+    washes = [(0.10, 6.0, 0.10), (0.40, 3.0, 0.03), (0.80, 1.8, 0.025), (1.3, 1.0, 0.02)]
+    total = np.zeros((h, w, 3), np.float32)
+    below = 0.0
+    for i, (theta, sigma, soft) in enumerate(washes):
+        s = sigma * u * float(level(req, 0.5, 1.0))
+        blurred = _a(_blur(dark, s))
+        d = _a(blurred + (dark - blurred) * detail)
+        mask = _smoothstep(d, theta, soft)
+        # no specks: a wash is laid in one movement; then its border wobbles
+        mask = _f(np.asarray(cv2.medianBlur(_u8(mask), 5), np.uint8))
+        mask = _a(cv2.remap(mask, wobble[0], wobble[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+        nxt = washes[i + 1][0] if i + 1 < len(washes) else theta + 0.5
+        step = np.float32((theta + nxt) / 2.0 - below)
+        below = (theta + nxt) / 2.0
+        # a wash is an even layer of its colour: its hue is the picture's, averaged over the brush
+        hue_src = _a(_blur(dens, s))
+        hue = _a(hue_src / cv2.merge([_a(_blur(dark, s)) + np.float32(1e-3)] * 3))
+        if i > 0:  # pigment gathers in a dark rim inside a wash that dried with a hard edge
+            rim = _clip(_a(mask - _a(_blur(mask, 1.5 * u))) * np.float32(4.0))
+            mask = _a(mask * (1.0 + np.float32(level(req, 0.6, 1.4)) * rim))
+        total += _a(hue * cv2.merge([_a(mask * step)] * 3))
+    # the rest of the picture's gradation inside each wash (none: flat washes)
+    smooth = _a(dens * np.float32(1.0 - flat))
+    total = _a(total * np.float32(flat) + smooth)
+    return total
+
+
 def _watercolor(image: U8, req: StyleRequest) -> U8:
-    """Watercolour after Bousseau et al. 2006: the image abstracted into flat transparent washes whose
-    borders wobble, then pigment effects as density maps: dark rims where each wash dried (edge
-    darkening), low-frequency turbulence, pigment granulation, the paper's grain, white paper left in the
-    lights and around the picture. Params: colors. Strength: abstraction, wash effects, unpainted margin."""
+    """Watercolour after Bousseau et al. 2006: the image abstracted and laid down as layered transparent
+    washes (``_glazes``: a wet-in-wet first wash, then hard-edged darker ones with wobbling borders and
+    dark rims), pigment density effects at full size (turbulence, granulation in the paper's tooth),
+    white paper left in the lights and around the picture, and a loose pen drawing over it (line and wash).
+    Params: colors. Strength: abstraction, flatness of the washes, pigment effects, unpainted margin."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 256), 40.0, 0.45)
+    work = _fit(image, WASH_SIDE)
+    smooth = _edge_preserving(_bilateral(work, 1, 7, 25.0, 3.0), 30.0, 0.4)
     palette = _palette(image, int(param(req, "colors", 16)), req.seed)
-    flat = np.asarray(cv2.medianBlur(_quantize(small, palette), 3), dtype=np.uint8)
-    detailed = _bilateral(_fit(image, 512), 1, 7, 30.0, 4.0)
+    flat = _f(_clean(_quantize(smooth, palette), 1.5 * _unit(work)))
+    colour = _mix(_f(smooth), flat, level(req, 0.2, 0.5))
+    zone = face_zone(_fit(work, FACE_SCAN), work.shape)  # a quick scan: faces are large or many
+    if zone.any():  # faces are painted with a finer brush, from the less simplified copy
+        colour = _mix(colour, _f(_bilateral(work, 1, 5, 20.0, 2.0)), _a(zone * np.float32(0.8)))
+    # watercolour is high key: the values move up towards the paper, the colours stay clear
+    colour = _f(_hsv(_u8(colour), sat=level(req, 1.1, 1.5)))
+    key = np.float32(level(req, 0.62, 0.42))  # (faces a little lighter: their lines read better)
+    colour = _a(1.0 - _times(1.0 - colour, _a(key + (np.float32(0.35) - key) * zone)))
     req.checkpoint()
-    # abstraction: from the detailed copy towards flat washes of the palette's colours; faces are washed
-    # in with a smaller brush (on skin the detailed copy keeps most of its weight)
-    flesh = _a(_to(skin(detailed), image.shape))
-    abstract = _mix(_a(_to(_f(small), image.shape)), _a(_to(_f(flat), image.shape)), level(req, 0.3, 0.75))
-    fine = _a(_to(_f(detailed), image.shape))
-    washes = _u8(_mix(fine, abstract, _a(np.float32(level(req, 0.3, 1.0)) * (1.0 - 0.8 * flesh))))
-    # transparent washes: lighter and airier than the photo, the lightest lights are the paper itself
-    washes = _hsv(
-        washes, sat=level(req, 1.0, 1.1), value=_curve([(0, 0.22), (0.5, 0.74), (0.82, 0.98), (1, 1)])
-    )
-    # one noise field for every strength (a texture per amplitude would be a different random field)
-    unit_x, unit_y = _warp_maps("wc", h, w, req.seed, amplitude=1.0, cell=18 * u)
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    amp = np.float32(level(req, 1.0, 3.5) * u)
-    wobble = (_a(gx + (unit_x - gx) * amp), _a(gy + (unit_y - gy) * amp))
-    f = _f(_warp(washes, wobble))
-    f = _a(_blur(f, 0.6 * u))
+    density = _glazes(colour, req, zone)
     req.checkpoint()
+    density = _a(_to(density, image.shape))
 
     def make(rng: np.random.Generator) -> list[F32]:
-        turbulence = _fractal(rng, h, w, 60 * u, 3)
-        grain = _noise(rng, h, w, 1.0) * np.float32(0.6) + _noise(rng, h, w, 2.5 * u) * np.float32(0.4)
-        edge = _fractal(rng, h, w, 40 * u, 2)
-        return [turbulence, grain, edge]
+        turbulence = _fractal(rng, h, w, 50 * u, 3)
+        grain = _noise(rng, h, w, 1.0) * np.float32(0.5) + _noise(rng, h, w, 2.0 * u) * np.float32(0.5)
+        ragged = _fractal(rng, h, w, 40 * u, 2)
+        return [turbulence, grain, ragged]
 
     turbulence, grain, ragged = _texture(f"wc-pigment{u:.2f}", h, w, req.seed, make)
-    # edge darkening: pigment gathers at the rim of each wash (the wobbled flat washes' borders)
-    flat_big = _f(_warp(np.asarray(_to(flat, image.shape), np.uint8), wobble))
-    ex, ey = _slopes(_lum(flat_big), 1.0)
-    rims = _a(_blur(np.sqrt(ex * ex + ey * ey), 0.8 * u))
-    rims = np.clip(rims * np.float32(5.0), 0.0, 1.0)
     paper = _paper(h, w, req.seed, u)
-    k = level(req, 0.3, 1.0)
-    density = (
-        1.0
-        + np.float32(1.1 * k) * rims
-        + np.float32(0.12 * k) * turbulence
-        + np.float32(0.1 * k) * grain
-        + np.float32(4.0 * k) * (paper - 1.0)
-    )
-    f = _pigment(f, _a(density))
+    k = level(req, 0.4, 1.0)
+    # pigment density effects: low-frequency turbulence, granulation settling in the paper's tooth
+    effects = 1.0 + np.float32(0.06 * k) * turbulence + np.float32(0.06 * k) * grain
+    effects = effects + np.float32(2.5 * k) * (paper - 1.0)
     # the picture is painted up to a ragged line short of the sheet's edges
     y = np.minimum(np.arange(h, dtype=np.float32), np.arange(h, dtype=np.float32)[::-1])[:, None]
     x = np.minimum(np.arange(w, dtype=np.float32), np.arange(w, dtype=np.float32)[::-1])[None, :]
     border = np.minimum(y, x) / np.float32(max(h, w))
-    margin = level(req, -0.01, 0.04)
-    wash = np.clip((border - margin + 0.01 * ragged) * np.float32(60.0), 0.0, 1.0)
-    f = _mix((1.0, 1.0, 1.0), f, _a(wash))
-    # a light pencil underdrawing shows through the washes
-    g = _lum(_f(np.asarray(_blur(image, 0.8 * u), np.uint8)))
-    sketch = _dog_lines(g, 0.9 * u, threshold=0.004, gain=level(req, 8.0, 14.0))
-    f = _times(f, _a(0.55 + 0.45 * sketch))
-    return _u8(_tint(_times(f, paper), (0.99, 0.98, 0.95)))
+    margin = level(req, -0.01, 0.035)
+    wash = np.clip((border - margin + 0.012 * ragged) * np.float32(50.0), 0.0, 1.0)
+    effects = _a(np.clip(effects, 0.3, 2.0) * wash)
+    f = _a(np.exp(-_times(density, effects)))
+    big = _a(_to(zone, image.shape))
+    # line and wash: a loose pen drawing over the washes (drawn from the photo, not the washes: they drift)
+    g = _lum(_f(np.asarray(_blur(image, 0.9 * u), np.uint8)))
+    pen = _dog_lines(g, 0.9 * u, threshold=0.005, gain=level(req, 14.0, 50.0))
+    pen = _a(1.0 - np.clip((1.0 - pen) * (1.0 + 0.6 * big), 0.0, 1.0))  # faces: firmer
+    f = _mix((0.1, 0.09, 0.09), f, pen)
+    return _u8(_tint(_times(f, paper), (0.985, 0.975, 0.94)))
 
 
 @recipe("monet", native_strength=True)
@@ -245,17 +294,52 @@ def _missed(paint: F32, fine: F32, cover: F32, flesh: F32, sigma: float, gap: fl
     return _a(np.maximum(1.0 - cover, flesh * np.clip((err - gap * 0.5) * (2.0 / gap), 0.0, 1.0)))
 
 
+def _face_patch(
+    image: U8, zone: F32, req: StyleRequest, stroke: float, look: Callable[[U8], U8]
+) -> tuple[tuple[int, int, int, int], F32, F32] | None:
+    """A portrait painter's fine brush: the box around the faces in ``zone`` painted again with strokes of
+    ``stroke`` pixels (their features stay, the touch is still paint). Returns (box y0, y1, x0, x1, its
+    paint, its paint height) or None without a face."""
+    ys, xs = np.nonzero(zone > 0.02)
+    if len(ys) == 0:
+        return None
+    y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+    small, _ = _canvas(crop, stroke, 4)
+    base = _f(look(_bilateral(small, 1, 5, 20.0, 2.0)))
+    tx, ty = tangents(_lum(base), 2.0, default=-60.0)
+    m = layered(
+        base,
+        tx,
+        ty,
+        [(4, 1.4, 0.75, 0.12), (2, 1.3, 0.8, 0.08)],
+        seed=req.seed,
+        kind="impasto-face",
+        threshold=0.03,
+        detail=0.06,
+        fine=skin(small),
+    )
+    paint = _a(_to(jittered(m, 0.02, 0.01), crop.shape))
+    height = _bristles(m, crop.shape, grooves=5.0)
+    return (y0, y1, x0, x1), paint, height
+
+
 @recipe("impasto", native_strength=True)
 def impasto(image: U8, req: StyleRequest) -> U8:
     """Impasto: thick oil strokes laid along the image's contours in two layers (Hertzmann 1998), lit as
-    a height field of paint ridges and bristle grooves (Hertzmann 2002). Strength: stroke size and relief."""
+    a height field of paint ridges and bristle grooves (Hertzmann 2002); faces painted again with a finer
+    brush (``_face_patch``). Strength: stroke size and relief."""
     u = _unit(image)
     h, w = image.shape[:2]
     stroke = level(req, 5.0, 15.0) * u  # output pixels per grid cell of the coarse layer
     tone = _curve([(0, 0.04), (0.5, 0.5), (1, 1)])
     sat = level(req, 1.05, 1.4)
+
+    def look(picture: U8) -> U8:
+        return _hsv(picture, sat=sat, value=tone)
+
     small, _ = _canvas(image, stroke, 4)
-    small = _hsv(_bilateral(small, 1, 5, 40.0, 3.0), sat=sat, value=tone)
+    small = look(_bilateral(small, 1, 5, 40.0, 3.0))
     base = _f(small)
     tx, ty = tangents(_lum(base), 2.5, default=-60.0)
     flesh = skin(small)
@@ -273,7 +357,7 @@ def impasto(image: U8, req: StyleRequest) -> U8:
     )
     req.checkpoint()
     # where no stroke lies, or strokes on skin miss a feature (eyes, mouth), the full-size picture shows
-    fine = _f(_hsv(np.asarray(_blur(image, 0.7 * u), np.uint8), sat=sat, value=tone))
+    fine = _f(look(np.asarray(_blur(image, 0.7 * u), np.uint8)))
     paint = _a(_to(jittered(m, level(req, 0.0, 0.06), level(req, 0.0, 0.03)), image.shape))
     bare = _missed(
         paint,
@@ -283,13 +367,27 @@ def impasto(image: U8, req: StyleRequest) -> U8:
         1.5 * u,
         level(req, 0.05, 0.14),
     )
-    # faces are painted with the finest brush (a soft blend, low relief): their features stay
-    bare = _a(np.maximum(bare, face_zone(image, image.shape) * np.float32(0.95)))
+    # small faces (a group) keep the picture under a soft blend; large ones are painted again with strokes
+    # a third as long, when those are at most a fortieth of the face (the face finder still knows it)
+    fine_stroke = max(2.0, stroke / 3.0)
+    zone = face_zone(image, image.shape)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(np.asarray(zone > 0.5, np.uint8))
+    large = _a(np.isin(labels, [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] >= 40 * fine_stroke]))
+    big = _a(zone * _clip(_a(_blur(large, 6.0 * u)) * np.float32(2.0)))
+    bare = _a(np.maximum(bare, (zone - big) * np.float32(0.95)))
     paint = _mix(paint, fine, bare)
-    # skin is blended with a softer brush: less relief where the faces are
-    height = _bristles(m, image.shape, grooves=7.0) * np.float32(level(req, 0.3, 2.4) * u)
+    height = _bristles(m, image.shape, grooves=7.0)
     height = _a(height * (1.0 - 0.6 * _a(_to(flesh, image.shape))) * (1.0 - bare))
-    height = _a(_blur(height, 0.6 * u))
+    # faces are painted again with a finer brush and lower relief: their features stay, in paint
+    patch = _face_patch(image, big, req, fine_stroke, look)
+    if patch is not None:
+        (y0, y1, x0, x1), face_paint, face_height = patch
+        z = _a(big[y0:y1, x0:x1] * np.float32(0.95))
+        paint[y0:y1, x0:x1] = _mix(paint[y0:y1, x0:x1], face_paint, z)
+        height[y0:y1, x0:x1] = _a(
+            height[y0:y1, x0:x1] + (face_height * np.float32(0.5) - height[y0:y1, x0:x1]) * z
+        )
+    height = _a(_blur(height * np.float32(level(req, 0.3, 2.4) * u), 0.6 * u))
     shade = _relief(height, depth=1.0, azimuth=120.0)
     spec = _specular(height, depth=1.0, power=24.0, azimuth=120.0)
     return _u8(_plus(_times(paint, _clip(0.55 + 0.45 * shade, 0.0, 1.4)), 0.14 * spec))
@@ -392,28 +490,25 @@ def guofeng(image: U8, req: StyleRequest) -> U8:
 
 
 def _guofeng(image: U8, req: StyleRequest) -> U8:
-    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as graded ink (dense, dark,
-    pale, clear) that feathers into xuan paper, dry-brush outlines, the lights left as empty paper, and
-    thin washes of indigo, ochre, stone green and vermilion over the ink. Strength: ink abstraction,
-    empty space, outline weight, how far colours move to the classical washes."""
+    """Chinese ink wash (shuimo) with light colour (qianjiang): the picture as layered washes of ink
+    (``_glazes``: pale broad washes, then smaller darker ones whose edges dry darker and wobble) that
+    feather into xuan paper, dry-brush outlines, the lights left as empty paper, and thin washes of
+    indigo, ochre, stone green and vermilion. Strength: ink abstraction, empty space, outline weight, how
+    far colours move to the classical washes."""
     u = _unit(image)
     h, w = image.shape[:2]
-    small = _edge_preserving(_fit(image, 320), 50.0, 0.4)
+    work = _fit(image, INK_SIDE)
+    small = _edge_preserving(work, 50.0, 0.4)
     req.checkpoint()
-    lum = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
-    # faces are modelled with a finer brush: from the full-size picture, pale ink down to the lighter tones
-    zone = face_zone(image, image.shape)
-    sharp = _lum(_f(np.asarray(_blur(image, 0.7 * u), np.uint8)))
-    lum = _a(lum + (sharp - lum) * zone)
-    # ink density from lightness: the lights become empty paper, the rest a few soft gradations
-    empty = _a(np.float32(level(req, 0.78, 0.58)) + np.float32(0.2) * zone)
-    t = np.clip((empty - lum) / empty, 0.0, 1.0)
-    steps = np.float32(4.0)
-    graded = np.floor(t * steps) / steps
-    frac = t * steps - np.floor(t * steps)
-    soft = graded + np.clip((frac - 0.7) * 3.3, 0.0, 1.0) / steps
-    ink = _a(t + (soft - t) * np.float32(level(req, 0.2, 0.8)))
-    ink = _a(ink**1.3 * np.float32(level(req, 0.5, 0.95)))
+    zone = face_zone(work, work.shape)
+    # ink tones from lightness: the lights become empty paper, the darks a pale-to-dense ink, never black
+    grey = _lum(_f(small))
+    if zone.any():  # faces are modelled with a finer brush, from the sharper picture
+        grey = _a(grey + (_lum(_f(_bilateral(work, 1, 5, 20.0, 2.0))) - grey) * zone)
+    pale = np.float32(level(req, 0.8, 0.45))
+    grey = _a(1.0 - (1.0 - np.clip(grey * np.float32(1.15), 0.0, 1.0)) * pale)
+    density = _glazes(_a(cv2.merge([grey, grey, grey])), req, _a(zone * np.float32(0.7)))
+    ink = _a(1.0 - np.exp(-_a(_to(density[..., 0], image.shape))))
 
     def make(rng: np.random.Generator) -> list[F32]:
         fibres = _streaks(rng, h, w, cell=1.0, length=13 * u, angle=30.0) + _streaks(
@@ -425,15 +520,17 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
 
     fibres, bleed, dry = _texture(f"xuan{u:.2f}", h, w, req.seed, make)
     # ink feathers into the paper: a wider, paler halo whose edge follows the fibres
-    halo = _a(_blur(ink, 2.5 * u))
-    ink = np.maximum(ink, halo * np.clip(0.7 + 0.3 * bleed + 0.1 * fibres, 0.0, 1.1))
+    halo = _a(_blur(ink, 2.0 * u))
+    ink = np.maximum(ink, halo * np.clip(0.75 + 0.25 * bleed + 0.1 * fibres, 0.0, 1.0))
     req.checkpoint()
     # dry-brush outlines: dark, broken where the brush ran out of ink
     gray = _a(_to(_lum(_f(small)), image.shape, cv2.INTER_CUBIC))
-    lines = 1.0 - _dog_lines(gray, 1.1 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
-    if zone.any():  # the features of a face in a finer line
+    lines = 1.0 - _dog_lines(gray, 1.0 * u, threshold=0.006, gain=level(req, 22.0, 60.0))
+    big = _a(_to(zone, image.shape))
+    if big.any():  # the features of a face in a finer line
+        sharp = _lum(_f(np.asarray(_blur(image, 0.7 * u), np.uint8)))
         features = 1.0 - _dog_lines(sharp, 0.6 * u, threshold=0.006, gain=level(req, 15.0, 40.0))
-        lines = np.maximum(lines * (1.0 - zone), features * zone)
+        lines = np.maximum(lines * (1.0 - big), features * big)
     lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
     ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
     # light colour: the photo's hues moved to the classical washes, thin, only where there is ink
@@ -446,11 +543,14 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
     pick = np.where(dull, palette / np.float32(255.0), pick).astype(np.float32)
     washes = _f(_quantize(small, pick * np.float32(255.0)))
     colour = _mix(colour, _a(_blur(washes, 2.0)), level(req, 0.3, 0.8))
+    # a wash is thin: its hue at a light value (the ink gives the darks)
+    lum = _lum(colour)
+    colour = _clip(_times(colour, _a(np.float32(0.85) / (lum + np.float32(0.04)))))
+    colour = _a(1.0 - (1.0 - colour) * np.float32(0.65))
     colour = _a(_to(colour, image.shape))
     paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
     ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
-    tint = _a(np.float32(0.8) * np.clip(t * 4.0, 0.0, 1.0))
+    tint = _a(np.float32(0.8) * np.clip(ink * 3.0, 0.0, 1.0))
     f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
     # ink is transparent: the colour washes still show under its paler tones
-    f = _a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.95))))
-    return _u8(f)
+    return _u8(_a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.92)))))

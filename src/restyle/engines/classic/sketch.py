@@ -70,7 +70,8 @@ def _tone_lut(gray: U8, weights: tuple[float, float, float]) -> U8:
 @recipe("sketch", native_strength=True)
 def sketch(image: U8, req: StyleRequest) -> U8:
     """Graphite pencil drawing (Lu, Xu and Jia 2012): directional stroke lines times a hatched tone layer
-    on warm paper. Strength: line length and weight, how far tones move to a drawing's, hatching depth."""
+    on warm paper. Strength: line length and weight, how far tones move to a drawing's, hatching depth,
+    contrast of the marks against the clean paper."""
     u = _unit(image)
     h, w = image.shape[:2]
     gray8 = _gray(image)
@@ -112,4 +113,8 @@ def sketch(image: U8, req: StyleRequest) -> U8:
     lines = _a(1.0 - (1.0 - lines) * (1.0 - 0.3 * flesh))  # and a lighter touch on the wrinkles
     shaded = _a(tone + (shaded - tone) * depth)
     out = _a(np.clip(lines * shaded, 0.0, 1.0) * _paper(h, w, req.seed, u))
+    # a drawing's values: the paper is clean white, the graphite marks firm (never quite black)
+    contrast, lift = level(req, 1.3, 1.6), level(req, 0.05, 0.1)
+    out = _a(np.clip((out - np.float32(0.5)) * np.float32(contrast) + np.float32(0.5 + lift), 0.0, 1.0))
+    out = _a(np.float32(0.08) + np.float32(0.92) * out)
     return _u8(_tint(_a(cv2.merge([out, out, out])), (0.98, 0.965, 0.93)))
