@@ -117,6 +117,11 @@ class Engine(BaseEngine):
             warmup=settings.diffusion_warmup,
         )
 
+    @staticmethod
+    def batching(settings: Settings) -> tuple[int, float]:
+        """(batch size, wait in s): on Ray Serve, the ``@serve.batch`` settings of this engine's replicas."""
+        return settings.diffusion_batch_size, settings.diffusion_batch_wait_ms / 1000.0
+
     # -- doctor / startup --------------------------------------------------------------------------
 
     def available(self) -> tuple[bool, str]:

@@ -139,6 +139,7 @@ class Resident:
         0 (the UNet then needs image embeddings, and adds nothing). None when this base has no IP-Adapter."""
         import torch
 
+        pair: Any
         if model is None:
             if not self.ip_adapter:
                 return None
@@ -179,10 +180,10 @@ class Resident:
         if loader.options.attention == "eager":  # load_ip_adapter installs SDPA processors
             from diffusers.models.attention_processor import AttnProcessor, IPAdapterAttnProcessor
 
-            procs = {}
+            procs: dict[str, Any] = {}
             for name, proc in self.pipe.unet.attn_processors.items():
                 if type(proc).__name__ == "IPAdapterAttnProcessor2_0":
-                    eager = IPAdapterAttnProcessor(
+                    eager = IPAdapterAttnProcessor(  # type: ignore[no-untyped-call]
                         proc.hidden_size, proc.cross_attention_dim, proc.num_tokens, proc.scale
                     )
                     eager.load_state_dict(proc.state_dict())
