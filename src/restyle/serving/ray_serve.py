@@ -185,10 +185,11 @@ def batched_replica_class() -> Any:
         ) -> None:
             super().__init__(engine_name, deadline_s, loopback, settings)
             size, wait_s = batching_of(type(self.engine), self.settings)
-            self._batch.set_max_batch_size(size)
-            self._batch.set_batch_wait_timeout_s(wait_s)
+            batched: Any = self._batch
+            batched.set_max_batch_size(size)
+            batched.set_batch_wait_timeout_s(wait_s)
 
-        async def _paint_together(
+        async def _batch(
             self,
             images: list[np.ndarray],
             styles: list[Style],
@@ -205,7 +206,8 @@ def batched_replica_class() -> Any:
             results = await asyncio.to_thread(many, [np.asarray(i) for i in images], requests)
             return [(r, len(images)) for r in results]
 
-        _batch: Any = serve.batch(max_batch_size=4, batch_wait_timeout_s=0.01)(cast(Any, _paint_together))
+        # serve.batch finds ``self`` by the function's name: it must stay ``_batch``
+        _batch: Any = serve.batch(max_batch_size=4, batch_wait_timeout_s=0.01)(cast(Any, _batch))  # type: ignore[no-redef]
 
         async def stylize_batched(
             self,
@@ -218,7 +220,8 @@ def batched_replica_class() -> Any:
         ) -> dict[str, Any]:
             """One request, painted with the others that arrived within the batch wait: its image, and how
             many requests its batch held."""
-            result, size = await self._batch(image, style, strength, prompt, negative_prompt, seed)
+            batched: Any = self._batch
+            result, size = await batched(image, style, strength, prompt, negative_prompt, seed)
             if isinstance(result, BaseException):
                 raise result
             return {"image": result, "batch": size}
