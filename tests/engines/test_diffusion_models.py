@@ -527,3 +527,36 @@ def test_shipped_example_maps_tencent_ids_to_presets() -> None:
     assert presets["201"].loras == (("anime", 0.8),) and presets["201"].control == "lines"
     assert presets["133"].controlnet == "canny" and presets["134"].base == "sdxl-turbo"
     assert cat["201"].zh == catalogue()["201"].zh  # the Tencent names stay
+
+
+def test_reference_styles_in_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """reference is made absolute when the settings load (Ray replicas rebuild them elsewhere); an IP-Adapter
+    without a reference is refused at startup."""
+    from restyle.config import Settings
+    from restyle.engines.diffusion import Preset, configure_catalogue
+    from restyle.styles import catalogue
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(
+        diffusion_styles={
+            "212": {
+                "base": "sd15",
+                "ip_adapter": "look",
+                "reference": "styles/ref.png",
+                "ip_adapter_scale": 0.8,
+            }
+        }
+    )
+    assert settings.diffusion_styles["212"].reference == tmp_path / "styles" / "ref.png"
+    again = Settings(**settings.model_dump(mode="python"))  # as a replica rebuilds them, anywhere
+    assert again.diffusion_styles["212"].reference == tmp_path / "styles" / "ref.png"
+    preset = Preset.from_style(configure_catalogue(catalogue(), settings)["212"], default_steps=4)
+    assert (preset.ip_adapter, preset.reference, preset.ip_scale) == (
+        "look",
+        str(tmp_path / "styles/ref.png"),
+        0.8,
+    )
+    assert "ip_adapter look (ref.png, scale 0.8)" in preset.describe()
+    lonely = Settings(diffusion_styles={"212": {"base": "sd15", "ip_adapter": "look"}})
+    with pytest.raises(ValueError, match="needs reference"):
+        configure_catalogue(catalogue(), lonely)
