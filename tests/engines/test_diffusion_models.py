@@ -229,8 +229,14 @@ def test_ip_adapter_registry_and_startup_checks(kit: Kit, tmp_path: Path) -> Non
     st = style("90", base="tiny", ip_adapter="look", reference=str(kit.references[0]), ip_scale=1.0)
     eng.check_style(st)
     out = paint(eng, st, IMG)
-    assert diff(out, paint(eng, style("91", base="tiny"), IMG)) > 2
+    plain = paint(eng, style("91", base="tiny"), IMG)
+    assert diff(out, plain) > 2
     assert eng.cache.loads["ip_adapter:look"] == 1
+    # a reference gone after startup: that call fails, and the base paints its other styles as before
+    broken = diffusion_engine.Engine(models=models, options=GpuOptions(device="cpu"), steps=4)
+    with pytest.raises(FileNotFoundError):
+        paint(broken, style("96", base="tiny", ip_adapter="look", reference=str(tmp_path / "gone.png")), IMG)
+    assert np.array_equal(paint(broken, style("91", base="tiny"), IMG), plain)
     # an adapter folder without its encoder, a missing reference, a reference without an adapter
     lonely = reg.Model(kind="ip_adapter", name="x", path=weights)
     assert (

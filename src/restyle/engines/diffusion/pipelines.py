@@ -141,6 +141,9 @@ class Resident:
 
         pair: Any
         if model is None:
+            if self.ip_adapter and not self.ip_embeds:  # loaded, but its reference failed: take it out
+                self.pipe.unload_ip_adapter()
+                self.ip_adapter = ""
             if not self.ip_adapter:
                 return None
             self.pipe.set_ip_adapter_scale(0.0)
