@@ -225,6 +225,8 @@ def test_ip_adapter_registry_and_startup_checks(kit: Kit, tmp_path: Path) -> Non
     look = models.get("ip_adapter", "look")
     assert look.encoder_folder() == encoder and reg.check(look).ok, reg.check(look).detail
     assert "image_encoder" in registry.read_text()
+    listing = cli("models", "list", "--registry", str(registry))
+    assert listing.returncode == 0 and "ip_adapter" in listing.stdout and "encoder" in listing.stdout
     eng = diffusion_engine.Engine(models=models, options=GpuOptions(device="cpu"), steps=4)
     st = style("90", base="tiny", ip_adapter="look", reference=str(kit.references[0]), ip_scale=1.0)
     eng.check_style(st)

@@ -123,6 +123,8 @@ def list_models(registry: RegistryOpt = None, config: ConfigOpt = None) -> None:
     table = Table("Kind", "Name", "Path", "Arch/config", "sha256", "Licence", title=str(target))
     for m in models:
         cfg = m.arch or (str(m.config) if m.config else "")
+        if m.kind == "ip_adapter":
+            cfg = f"encoder {m.encoder_folder()}"
         table.add_row(m.kind, m.name, str(m.path), cfg, m.sha256[:12], m.licence)
     console.print(table)
     _print_styles(config)
