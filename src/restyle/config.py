@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MiB = 1024 * 1024
@@ -73,6 +73,19 @@ class DiffusionStyle(BaseModel):
     control: Literal["canny", "lines"] = Field("canny", description="ControlNet conditioning image.")
     control_scale: float = Field(1.0, ge=0, le=2, description="ControlNet conditioning scale.")
     max_side: int | None = Field(None, ge=64, le=4096, description="Paint at most this large, then resize.")
+    ip_adapter: str = Field(
+        "", description="IP-Adapter name in the model registry: paint in the look of `reference`."
+    )
+    reference: Path | None = Field(
+        None, description="The style's reference image for ip_adapter (a local file of the operator's)."
+    )
+    ip_adapter_scale: float = Field(0.6, ge=0, le=2, description="How strongly the reference image steers.")
+
+    @field_validator("reference")
+    @classmethod
+    def _absolute_reference(cls, value: Path | None) -> Path | None:
+        # absolute at load time: Ray replicas rebuild these settings in another working folder
+        return value.expanduser().resolve() if value is not None else None
 
 
 class Settings(BaseSettings):

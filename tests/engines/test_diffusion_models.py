@@ -44,6 +44,8 @@ class Kit:
     lora_a: Path
     lora_b: Path
     controlnet: Path
+    ip_adapter: Path  # weights file; image_encoder/ next to it
+    references: tuple[Path, Path]  # two style images
     registry: Path
 
 
@@ -56,6 +58,10 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
     lora_a = tiny.build_tiny_lora(folder, root / "lora-a", seed=1)
     lora_b = tiny.build_tiny_lora(folder, root / "lora-b", seed=7)
     cn = tiny.build_tiny_controlnet(folder, root / "cn-canny")
+    ipa = tiny.build_tiny_ip_adapter(folder, root / "ip-adapter")
+    refs = (root / "ref-coffee.png", root / "ref-chelsea.jpg")
+    Image.fromarray(photo("coffee", (48, 64))).save(refs[0])
+    Image.fromarray(photo("chelsea", (64, 48))).save(refs[1])
     registry = root / "models.toml"
     models = reg.Registry(file=registry)
     for kind, name, path, extra in (
@@ -64,11 +70,12 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
         ("lora", "ink", lora_a, {"licence": "CC0"}),
         ("lora", "pastel", lora_b, {}),
         ("controlnet", "canny", cn, {}),
+        ("ip_adapter", "look", ipa, {"licence": "Apache-2.0"}),
     ):
         model = reg.parse_row(kind, name, {"path": str(path), **extra}, root)  # type: ignore[arg-type]
         models.add(reg.Model(**{**model.__dict__, "sha256": reg.sha256(model.path)}))
     models.save()
-    return Kit(root, folder, single, config, lora_a, lora_b, cn, registry)
+    return Kit(root, folder, single, config, lora_a, lora_b, cn, ipa, refs, registry)
 
 
 def style(sid: str, **params: object) -> Style:
@@ -150,6 +157,103 @@ def test_controlnet_uses_the_conditioning_image(engine: diffusion_engine.Engine)
     # with a LoRA too: ControlNet pipelines share the base's UNet, adapters included
     both = paint(engine, style("24", base="tiny", controlnet="canny", loras={"ink": 1.0}), IMG)
     assert diff(both, canny) > 0.5
+
+
+def test_ip_adapter_paints_the_look_of_the_reference_image(kit: Kit, engine: diffusion_engine.Engine) -> None:
+    """diffusers' load_ip_adapter reads the registered weights and image encoder; the reference image steers
+    the picture; styles without it on the same base paint exactly as before; the adapter loads once."""
+    ref_a, ref_b = (str(r) for r in kit.references)
+    plain_style = style("80", base="tiny")
+    plain = paint(engine, plain_style, IMG)
+    a = paint(engine, style("81", base="tiny", ip_adapter="look", reference=ref_a, ip_scale=1.0), IMG)
+    b = paint(engine, style("82", base="tiny", ip_adapter="look", reference=ref_b, ip_scale=1.0), IMG)
+    weak = paint(engine, style("83", base="tiny", ip_adapter="look", reference=ref_b, ip_scale=0.3), IMG)
+    off = paint(engine, style("84", base="tiny", ip_adapter="look", reference=ref_b, ip_scale=0.0), IMG)
+    assert diff(plain, a) > 2 and diff(a, b) > 1, (diff(plain, a), diff(a, b))
+    assert 0 < diff(plain, weak) < diff(plain, b)  # the scale scales the reference's pull
+    assert np.array_equal(off, plain)  # scale 0: the adapter adds nothing
+    assert np.array_equal(paint(engine, plain_style, IMG), plain)  # a plain style on the same base: unchanged
+    assert np.array_equal(
+        paint(engine, style("85", base="tiny", ip_adapter="look", reference=ref_a, ip_scale=1.0), IMG), a
+    )
+    # without classifier-free guidance (turbo presets), and with a LoRA and a ControlNet on top
+    turbo = paint(engine, style("86", base="tiny", ip_adapter="look", reference=ref_a, guidance=0.0), IMG)
+    assert (
+        turbo.shape == IMG.shape
+        and diff(turbo, paint(engine, style("87", base="tiny", guidance=0.0), IMG)) > 1
+    )
+    combo = style(
+        "88", base="tiny", ip_adapter="look", reference=ref_a, loras={"ink": 1.0}, controlnet="canny"
+    )
+    assert diff(paint(engine, combo, IMG), a) > 0.5
+    assert engine.cache.loads["ip_adapter:look"] == 1 and engine.cache.loads["base:tiny"] == 1
+    resident = engine.cache.base("tiny")
+    assert set(resident.ip_embeds) == {ref_a, ref_b}  # each reference encoded once, then reused
+
+
+def test_ip_adapter_batched_equals_one_by_one(kit: Kit, engine: diffusion_engine.Engine) -> None:
+    st = style("89", base="tiny", ip_adapter="look", reference=str(kit.references[1]))
+    jobs = [(photo("astronaut", (64, 64)), "a cat", 1), (photo("coffee", (64, 64)), "a dog", 2)]
+    alone = [paint(engine, st, img, prompt=p, seed=s) for img, p, s in jobs]
+    batched = make_engine(kit, batch_size=2, batch_wait_s=10.0)
+    out = batched.stylize_many(
+        [img for img, _, _ in jobs],
+        [StyleRequest(style=st, strength=0.6, prompt=p, seed=s) for _, p, s in jobs],
+    )
+    assert batched.batch_sizes == [2]
+    for i in range(2):
+        assert isinstance(out[i], np.ndarray)
+        assert np.abs(out[i].astype(int) - alone[i]).max() <= 1, i
+
+
+def test_ip_adapter_registry_and_startup_checks(kit: Kit, tmp_path: Path) -> None:
+    import shutil
+
+    # an image encoder kept elsewhere (one encoder serves several adapters): --image-encoder
+    weights = tmp_path / "adapters" / "look.safetensors"
+    weights.parent.mkdir()
+    shutil.copyfile(kit.ip_adapter, weights)
+    encoder = shutil.copytree(kit.ip_adapter.parent / "image_encoder", tmp_path / "shared" / "vit")
+    registry = tmp_path / "models.toml"
+    for args in (
+        ("base", "tiny", str(kit.folder)),
+        ("ip_adapter", "look", str(weights), "--image-encoder", str(encoder), "--licence", "Apache-2.0"),
+    ):
+        done = cli("models", "add", *args, "--registry", str(registry))
+        assert done.returncode == 0, done.stderr
+    models = reg.load(registry)
+    look = models.get("ip_adapter", "look")
+    assert look.encoder_folder() == encoder and reg.check(look).ok, reg.check(look).detail
+    assert "image_encoder" in registry.read_text()
+    listing = cli("models", "list", "--registry", str(registry))
+    assert listing.returncode == 0 and "ip_adapter" in listing.stdout and "encoder" in listing.stdout
+    eng = diffusion_engine.Engine(models=models, options=GpuOptions(device="cpu"), steps=4)
+    st = style("90", base="tiny", ip_adapter="look", reference=str(kit.references[0]), ip_scale=1.0)
+    eng.check_style(st)
+    out = paint(eng, st, IMG)
+    plain = paint(eng, style("91", base="tiny"), IMG)
+    assert diff(out, plain) > 2
+    assert eng.cache.loads["ip_adapter:look"] == 1
+    # a reference gone after startup: that call fails, and the base paints its other styles as before
+    broken = diffusion_engine.Engine(models=models, options=GpuOptions(device="cpu"), steps=4)
+    with pytest.raises(FileNotFoundError):
+        paint(broken, style("96", base="tiny", ip_adapter="look", reference=str(tmp_path / "gone.png")), IMG)
+    assert np.array_equal(paint(broken, style("91", base="tiny"), IMG), plain)
+    # an adapter folder without its encoder, a missing reference, a reference without an adapter
+    lonely = reg.Model(kind="ip_adapter", name="x", path=weights)
+    assert (
+        not reg.check(lonely, hashes=False).ok and "image encoder" in reg.check(lonely, hashes=False).detail
+    )
+    with pytest.raises(ValueError, match="reference image"):
+        eng.check_style(style("92", base="tiny", ip_adapter="look", reference=str(tmp_path / "nope.png")))
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture")
+    with pytest.raises(ValueError, match="cannot be read"):
+        eng.check_style(style("93", base="tiny", ip_adapter="look", reference=str(bad)))
+    with pytest.raises(ValueError, match="go together"):
+        eng.check_style(style("94", base="tiny", ip_adapter="look"))
+    with pytest.raises(ValueError, match="no ip_adapter model named 'gone'"):
+        eng.check_style(style("95", base="tiny", ip_adapter="gone", reference=str(kit.references[0])))
 
 
 def test_conditioning_images() -> None:
@@ -253,7 +357,7 @@ def test_schedulers(engine: diffusion_engine.Engine) -> None:
 
 def test_registry_file_and_hashes(kit: Kit, tmp_path: Path) -> None:
     models = reg.load(kit.registry)
-    assert {m.name for m in models} == {"tiny", "tiny-folder", "ink", "pastel", "canny"}
+    assert {m.name for m in models} == {"tiny", "tiny-folder", "ink", "pastel", "canny", "look"}
     assert all(reg.check(m).ok for m in models), [reg.check(m).detail for m in models]
     assert models.get("base", "tiny").config_folder() == kit.config
     # a changed byte is caught
@@ -347,6 +451,8 @@ def test_sdk_end_to_end(kit: Kit, tmp_path: Path, make_server: object) -> None:
         '[diffusion_styles.134]\nbase = "tiny"\nsteps = 3\nloras = { pastel = 1.0 }\n'
         '[diffusion_styles.990]\nbase = "tiny"\nsteps = 3\ncontrolnet = "canny"\ncontrol = "lines"\n'
         'zh = "线稿油画"\nen = "Line-kept oil"\n'
+        f'[diffusion_styles.991]\nbase = "tiny"\nsteps = 3\nip_adapter = "look"\nreference = "{kit.references[0]}"\n'
+        "ip_adapter_scale = 1.0\n"
     )
     srv = make_server(config=str(cfg), wait_s=180)  # type: ignore[operator]  # slow imports on a loaded host
     cli_ = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))
@@ -359,13 +465,15 @@ def test_sdk_end_to_end(kit: Kit, tmp_path: Path, make_server: object) -> None:
         return np.asarray(Image.open(io.BytesIO(base64.b64decode(resp.ResultImage))).convert("RGB"))
 
     a, b, c = image(Styles=["133"]), image(Styles=["134"]), image(Styles=["990"])
-    assert a.shape == b.shape == c.shape == (64, 72, 3)
-    assert diff(a, b) > 1 and diff(a, c) > 1
+    d = image(Styles=["991"])
+    assert a.shape == b.shape == c.shape == d.shape == (64, 72, 3)
+    assert diff(a, b) > 1 and diff(a, c) > 1 and diff(a, d) > 1 and diff(c, d) > 1
     assert np.array_equal(image(Styles=["133"]), a)
     log = srv.log()
     assert log.count("diffusion base tiny loaded") == 1, log[-3000:]  # one base for three styles
     assert re.search(r"diffusion style 990: .*controlnet canny \(lines, scale 1\)", log), log[-3000:]
     assert re.search(r"diffusion style 133: .*lora ink×1", log), log[-3000:]
+    assert re.search(r"diffusion style 991: .*ip_adapter look \(ref-coffee.png, scale 1\)", log), log[-3000:]
 
 
 # known sizes of the real networks: the shipped configs describe them exactly
@@ -427,3 +535,36 @@ def test_shipped_example_maps_tencent_ids_to_presets() -> None:
     assert presets["201"].loras == (("anime", 0.8),) and presets["201"].control == "lines"
     assert presets["133"].controlnet == "canny" and presets["134"].base == "sdxl-turbo"
     assert cat["201"].zh == catalogue()["201"].zh  # the Tencent names stay
+
+
+def test_reference_styles_in_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """reference is made absolute when the settings load (Ray replicas rebuild them elsewhere); an IP-Adapter
+    without a reference is refused at startup."""
+    from restyle.config import Settings
+    from restyle.engines.diffusion import Preset, configure_catalogue
+    from restyle.styles import catalogue
+
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(
+        diffusion_styles={
+            "212": {
+                "base": "sd15",
+                "ip_adapter": "look",
+                "reference": "styles/ref.png",
+                "ip_adapter_scale": 0.8,
+            }
+        }
+    )
+    assert settings.diffusion_styles["212"].reference == tmp_path / "styles" / "ref.png"
+    again = Settings(**settings.model_dump(mode="python"))  # as a replica rebuilds them, anywhere
+    assert again.diffusion_styles["212"].reference == tmp_path / "styles" / "ref.png"
+    preset = Preset.from_style(configure_catalogue(catalogue(), settings)["212"], default_steps=4)
+    assert (preset.ip_adapter, preset.reference, preset.ip_scale) == (
+        "look",
+        str(tmp_path / "styles/ref.png"),
+        0.8,
+    )
+    assert "ip_adapter look (ref.png, scale 0.8)" in preset.describe()
+    lonely = Settings(diffusion_styles={"212": {"base": "sd15", "ip_adapter": "look"}})
+    with pytest.raises(ValueError, match="needs reference"):
+        configure_catalogue(catalogue(), lonely)

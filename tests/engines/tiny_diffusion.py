@@ -8,6 +8,9 @@
   format (``pytorch_lora_weights.safetensors``), its B matrices random so it changes the output.
 * :func:`build_tiny_controlnet`: a ControlNet matching the tiny UNet, its zero convolutions made random so
   the conditioning image matters.
+* :func:`build_tiny_ip_adapter`: an IP-Adapter for the tiny UNet in the layout IP-Adapter releases use
+  (``ip-adapter_tiny.safetensors`` with ``image_proj.*`` and ``ip_adapter.<n>.to_{k,v}_ip.weight`` tensors,
+  and a random CLIP vision encoder in ``image_encoder/``), so diffusers' ``load_ip_adapter`` reads it.
 """
 
 from __future__ import annotations
@@ -262,6 +265,61 @@ def build_tiny_controlnet(folder: Path, target: Path, seed: int = 2) -> Path:
                 param.copy_(torch.randn(param.shape, generator=gen) * 0.3)
     cn.save_pretrained(str(target))
     return target
+
+
+def build_tiny_ip_adapter(folder: Path, target: Path, seed: int = 3, scale: float = 0.5) -> Path:
+    """An IP-Adapter (plain: 4 image tokens) for the tiny UNet, with a tiny CLIP vision encoder; returns the
+    weights file. Keys as in diffusers' ``_convert_ip_adapter_attn_to_diffusers``: every cross-attention
+    processor in ``unet.attn_processors`` order takes ids 1, 3, 5, …"""
+    import torch
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    unet = UNet2DConditionModel.from_pretrained(str(folder), subfolder="unet", local_files_only=True)
+    cfg = unet.config
+    cross = int(cfg.cross_attention_dim)
+    projection = 8
+    gen = torch.Generator().manual_seed(seed)
+
+    def rand(*shape: int) -> Any:
+        return torch.randn(shape, generator=gen) * scale
+
+    state: dict[str, Any] = {}
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        if name.startswith("mid_block"):
+            hidden = cfg.block_out_channels[-1]
+        elif name.startswith("up_blocks"):
+            hidden = list(reversed(cfg.block_out_channels))[int(name[len("up_blocks.")])]
+        else:
+            hidden = cfg.block_out_channels[int(name[len("down_blocks.")])]
+        state[f"ip_adapter.{key_id}.to_k_ip.weight"] = rand(hidden, cross)
+        state[f"ip_adapter.{key_id}.to_v_ip.weight"] = rand(hidden, cross)
+        key_id += 2
+    state["image_proj.proj.weight"] = rand(4 * cross, projection)
+    state["image_proj.proj.bias"] = rand(4 * cross)
+    state["image_proj.norm.weight"] = torch.ones(cross)
+    state["image_proj.norm.bias"] = torch.zeros(cross)
+    target.mkdir(parents=True, exist_ok=True)
+    weights = target / "ip-adapter_tiny.safetensors"
+    save_file(state, str(weights))
+    torch.manual_seed(seed)
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=16,
+            projection_dim=projection,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            image_size=32,
+            patch_size=4,
+        )
+    )
+    encoder.save_pretrained(str(target / "image_encoder"))
+    return weights
 
 
 def patient(cli: Any, seconds: float = 240.0) -> None:

@@ -123,7 +123,8 @@ def _remote(response: _Response) -> object:
     from restyle.serving.ray_serve import RemoteEngine
 
     backend = SimpleNamespace(
-        handles={"classic": SimpleNamespace(stylize=SimpleNamespace(remote=lambda *a: response))}
+        handles={"classic": SimpleNamespace(stylize=SimpleNamespace(remote=lambda *a: response))},
+        batched=set(),
     )
     return RemoteEngine("classic", backend)  # type: ignore[arg-type]
 

@@ -8,6 +8,7 @@ import base64
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,10 @@ def test_node_settings_are_absolute_and_bounded(tmp_path: Path, monkeypatch: pyt
 
 
 def test_ray_replica_paints_like_a_local_node(tmp_path: Path, make_server: object) -> None:
+    """Same pictures on a Ray replica as on a local node; concurrent calls are painted together on the
+    replica (``@serve.batch``), each with its own seed, as they are painted one by one locally."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tests.wire import sdk
 
     _kit(tmp_path)
@@ -92,20 +97,41 @@ def test_ray_replica_paints_like_a_local_node(tmp_path: Path, make_server: objec
         "job_timeout_s": 300,
     }
     local = make_server(wait_s=180, **settings)  # type: ignore[operator]
-    node = start_slow_node(tmp_path, engine_backend="ray", **settings)
+    # the Ray node batches: calls arriving within 1 s of the first are painted in one pipeline call
+    node = start_slow_node(
+        tmp_path,
+        engine_backend="ray",
+        diffusion_batch_size=3,
+        diffusion_batch_wait_ms=1000,
+        compute_threads=3,
+        **settings,
+    )
     try:
-        src = b64(encode(photo("chelsea", (72, 64)), "PNG"))
+        # the seed comes from the picture: three pictures, three seeds
+        pictures = [photo(name, (72, 64)) for name in ("chelsea", "coffee", "astronaut")]
 
-        def paint(srv: object) -> np.ndarray:
+        def paint(srv: object, picture: np.ndarray) -> np.ndarray:
             cli = sdk.client(sdk.Target(srv, srv.secret_id, srv.secret_key))  # type: ignore[attr-defined]
             tiny.patient(cli)
+            src = b64(encode(picture, "PNG"))
             resp = sdk.call(cli, {"InputImage": src, "Styles": ["990"], "LogoAdd": 0, "Prompt": "a cat"})
             return np.asarray(Image.open(io.BytesIO(base64.b64decode(resp.ResultImage))).convert("RGB"))
 
         assert "engines on Ray Serve: " in node.log() and "diffusion" in node.log()
-        remote, here = paint(node), paint(local)
+        remote, here = paint(node, pictures[0]), paint(local, pictures[0])  # the first call loads the models
         assert remote.shape == here.shape == (64, 72, 3)
         assert np.abs(remote.astype(int) - here).max() <= 1, np.abs(remote.astype(int) - here).max()
+        alone = [here] + [paint(local, p) for p in pictures[1:]]
+        with ThreadPoolExecutor(3) as pool:
+            together = list(pool.map(lambda p: paint(node, p), pictures))
+        for i in range(3):
+            gap = np.abs(together[i].astype(int) - alone[i]).max()
+            assert gap <= 1, (i, gap)
+        assert np.abs(alone[0].astype(int) - alone[1]).mean() > 1  # three different pictures
+        log = node.log()
+        # three calls sent at once: on a loaded machine one may come late, but never all alone
+        sizes = [int(n) for n in re.findall(r"style 990 painted in a batch of (\d)", log)]
+        assert sizes[0] == 1 and len(sizes) == 4 and max(sizes[1:]) >= 2, sizes
     finally:
         pids = process_tree(node.proc.pid)
         node.stop()

@@ -11,6 +11,11 @@ same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
   retries that code with backoff).
 * Node settings: replicas build their engine with ``from_settings`` from the API node's settings
   (paths made absolute, threads bounded by ``ray_num_cpus``) and check the styles they will paint.
+* Batching: an engine that paints several requests in one call (``batching(settings)`` and
+  ``stylize_many`` on its class: the diffusion engine, ``diffusion_batch_size`` > 1) is deployed with a
+  Ray Serve ``@serve.batch`` method: requests arriving within ``diffusion_batch_wait_ms`` of each other
+  are handed over together, and the engine paints those that share a preset in one pipeline call, each
+  with its own seed. ``max_ongoing_requests`` is raised to the batch size so a replica can fill a batch.
 * GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
   the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
 * Cancellation: the API side waits in short slices and checks the job's budget between them; a job
@@ -29,7 +34,7 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -121,6 +126,12 @@ class EngineReplica:
     def stylize(
         self, image: np.ndarray, style: Style, strength: float, prompt: str, negative_prompt: str, seed: int
     ) -> np.ndarray:
+        request = self._request(style, strength, prompt, negative_prompt, seed)
+        return self.engine.stylize(np.asarray(image), request)
+
+    def _request(
+        self, style: Style, strength: float, prompt: str, negative_prompt: str, seed: int
+    ) -> StyleRequest:
         deadline = time.monotonic() + self.deadline_s
 
         def checkpoint() -> None:
@@ -128,7 +139,7 @@ class EngineReplica:
                 msg = f"The job exceeded its time budget of {self.deadline_s:g} s."
                 raise errors.RequestTimeout(msg)
 
-        request = StyleRequest(
+        return StyleRequest(
             style=style,
             strength=strength,
             prompt=prompt,
@@ -136,10 +147,87 @@ class EngineReplica:
             seed=seed,
             checkpoint=checkpoint,
         )
-        return self.engine.stylize(np.asarray(image), request)
 
     def pid(self) -> int:
         return os.getpid()
+
+
+def batching_of(engine_cls: Any, settings: Any) -> tuple[int, float]:
+    """(batch size, wait in s) of an engine class on Ray: (1, 0) when it does not paint in batches."""
+    batching = getattr(engine_cls, "batching", None)
+    if batching is None or not hasattr(engine_cls, "stylize_many"):
+        return 1, 0.0
+    size, wait_s = batching(settings)
+    return max(1, int(size)), max(0.0, float(wait_s))
+
+
+_BATCHED: dict[str, Any] = {}
+
+
+def batched_replica_class() -> Any:
+    """:class:`EngineReplica` with a ``@serve.batch`` method (made once Ray is imported, see the module's
+    note on late imports)."""
+    if "cls" in _BATCHED:
+        return _BATCHED["cls"]
+    import asyncio
+
+    from ray import serve
+
+    class BatchedEngineReplica(EngineReplica):
+        """Calls that arrive together are painted together (``stylize_batched``)."""
+
+        def __init__(
+            self,
+            engine_name: str,
+            deadline_s: float,
+            loopback: bool = False,
+            settings: dict[str, Any] | None = None,
+        ) -> None:
+            super().__init__(engine_name, deadline_s, loopback, settings)
+            size, wait_s = batching_of(type(self.engine), self.settings)
+            batched: Any = self._batch
+            batched.set_max_batch_size(size)
+            batched.set_batch_wait_timeout_s(wait_s)
+
+        async def _batch(
+            self,
+            images: list[np.ndarray],
+            styles: list[Style],
+            strengths: list[float],
+            prompts: list[str],
+            negatives: list[str],
+            seeds: list[int],
+        ) -> list[Any]:
+            requests = [
+                self._request(*args)
+                for args in zip(styles, strengths, prompts, negatives, seeds, strict=True)
+            ]
+            many = self.engine.stylize_many  # type: ignore[attr-defined]
+            results = await asyncio.to_thread(many, [np.asarray(i) for i in images], requests)
+            return [(r, len(images)) for r in results]
+
+        # serve.batch finds ``self`` by the function's name: it must stay ``_batch``
+        _batch: Any = serve.batch(max_batch_size=4, batch_wait_timeout_s=0.01)(cast(Any, _batch))  # type: ignore[no-redef]
+
+        async def stylize_batched(
+            self,
+            image: np.ndarray,
+            style: Style,
+            strength: float,
+            prompt: str,
+            negative_prompt: str,
+            seed: int,
+        ) -> dict[str, Any]:
+            """One request, painted with the others that arrived within the batch wait: its image, and how
+            many requests its batch held."""
+            batched: Any = self._batch
+            result, size = await batched(image, style, strength, prompt, negative_prompt, seed)
+            if isinstance(result, BaseException):
+                raise result
+            return {"image": result, "batch": size}
+
+    _BATCHED["cls"] = BatchedEngineReplica
+    return BatchedEngineReplica
 
 
 def _bind_replica_grpc_to_loopback() -> None:
@@ -170,6 +258,7 @@ class RayBackend:
         self.settings = settings
         self.started_ray = False
         self.handles: dict[str, Any] = {}
+        self.batched: set[str] = set()  # engines deployed with a @serve.batch method
         self._lock = threading.Lock()
         self._closed = False
 
@@ -208,9 +297,12 @@ class RayBackend:
 
         s = self.settings
         app_name = APP_PREFIX + name
-        if self.settings.ray_address != "local" and app_name in serve.status().applications:
-            return serve.get_app_handle(app_name)  # another node deployed it already
         engine_cls = plugins.resolve("engine", name, engines.REGISTRY)
+        batch_size, _ = batching_of(engine_cls, s)
+        if batch_size > 1:
+            self.batched.add(name)
+        if self.settings.ray_address != "local" and app_name in serve.status().applications:
+            return serve.get_app_handle(app_name)  # another node deployed it already (same settings)
         wants_gpu = bool(getattr(engine_cls, "uses_gpu", name in GPU_ENGINES))
         options: dict[str, Any] = {"num_cpus": s.ray_num_cpus}
         if has_gpu and wants_gpu and s.ray_num_gpus > 0:
@@ -218,10 +310,10 @@ class RayBackend:
         deployment = serve.deployment(
             name=f"engine-{name}",
             num_replicas=s.ray_replicas,
-            max_ongoing_requests=s.ray_max_ongoing_requests,
+            max_ongoing_requests=max(s.ray_max_ongoing_requests, batch_size),
             max_queued_requests=s.ray_max_queued_requests,
             ray_actor_options=options,
-        )(EngineReplica)
+        )(batched_replica_class() if batch_size > 1 else EngineReplica)
         loopback = s.ray_address == "local"
         app = deployment.bind(name, s.job_timeout_s, loopback, node_settings(s))
         return serve.run(app, name=app_name, route_prefix=None)
@@ -264,13 +356,24 @@ class RemoteEngine(BaseEngine):
 
         request.checkpoint()
         handle = self.backend.handles[self.name]
-        response = handle.stylize.remote(
+        batched = self.name in self.backend.batched
+        method = handle.stylize_batched if batched else handle.stylize
+        response = method.remote(
             image, request.style, request.strength, request.prompt, request.negative_prompt, request.seed
         )
         try:
             while True:
                 try:
-                    return np.asarray(response.result(timeout_s=POLL_S))
+                    result = response.result(timeout_s=POLL_S)
+                    if batched:
+                        log.info(
+                            "%s on Ray Serve: style %s painted in a batch of %d",
+                            self.name,
+                            request.style.id,
+                            result["batch"],
+                        )
+                        result = result["image"]
+                    return np.asarray(result)
                 except TimeoutError:
                     request.checkpoint()  # out of budget or abandoned: raises, and we cancel below
         except BackPressureError:

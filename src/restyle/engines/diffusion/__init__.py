@@ -11,9 +11,15 @@
   with its conditioning scale. Styles sharing a base share one loaded pipeline: LoRA adapters are swapped
   (peft), ControlNet pipelines reuse the base's components; at most ``diffusion_resident_models`` bases
   stay loaded (LRU) (:mod:`.pipelines`).
+* **Reference-image styles** (optional): an IP-Adapter in the registry (``ip_adapter``: its weights file and
+  CLIP vision encoder folder, loaded by diffusers' ``load_ip_adapter``, offline) and a reference image per
+  preset; the reference is encoded once per base and reused, and styles without one on the same base get
+  zero image embeddings at scale 0 (an exact no-op). Tencent's wire has no reference-image field: the
+  reference belongs to the style id.
 * **Speed**: dtype, SDPA or eager attention, channels-last, ``torch.compile``, VAE tiling, CPU offload (CUDA),
   warm-up; concurrent requests of one preset are painted in one batch (:mod:`.batcher`) with one CPU
-  generator per request, so a seed gives the same picture alone or batched. Step callbacks report
+  generator per request, so a seed gives the same picture alone or batched. On Ray Serve, replicas batch with
+  ``@serve.batch`` and :meth:`Engine.stylize_many` instead. Step callbacks report
   progress (``StyleRequest.progress``) and stop a job whose time is out.
 * Strength is the denoising strength: diffusers runs ``int(steps * strength)`` steps, so ``steps`` is
   raised to at least ``ceil(1 / strength)`` and the steps actually run are logged (``effective_steps``).

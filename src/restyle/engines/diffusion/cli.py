@@ -13,7 +13,8 @@ from rich.table import Table
 from restyle.engines.diffusion import registry as reg
 
 models_app = typer.Typer(
-    no_args_is_help=True, help="Model registry: base checkpoints, LoRAs, ControlNets (sha256 checked)."
+    no_args_is_help=True,
+    help="Model registry: base checkpoints, LoRAs, ControlNets, IP-Adapters (sha256 checked).",
 )
 console = Console(width=None if sys.stdout.isatty() else 200)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
@@ -48,12 +49,18 @@ def _load(path: Path) -> reg.Registry:
 
 @models_app.command("add")
 def add(
-    kind: Annotated[str, typer.Argument(help="base | lora | controlnet")],
+    kind: Annotated[str, typer.Argument(help="base | lora | controlnet | ip_adapter")],
     name: Annotated[str, typer.Argument(help="Name that presets use.")],
     path: Annotated[Path, typer.Argument(help="A local file (.safetensors, .ckpt) or diffusers folder.")],
     arch: Annotated[str, typer.Option(help="Single-file base: sd15 | sd21 | sd21-v | sdxl (guessed).")] = "",
     model_config: Annotated[
         Path | None, typer.Option("--model-config", help="A diffusers config folder for a single file.")
+    ] = None,
+    image_encoder: Annotated[
+        Path | None,
+        typer.Option(
+            help="ip_adapter: CLIP vision encoder folder (default: image_encoder/ next to the weights)."
+        ),
     ] = None,
     licence: Annotated[str, typer.Option(help="Licence note, e.g. 'CreativeML OpenRAIL-M'.")] = "",
     note: Annotated[str, typer.Option(help="Free text.")] = "",
@@ -90,6 +97,7 @@ def add(
                 "licence": licence,
                 "note": note,
                 **({"config": str(model_config.resolve())} if model_config else {}),
+                **({"image_encoder": str(image_encoder.resolve())} if image_encoder else {}),
             },
             target.resolve().parent,
         )
@@ -115,6 +123,8 @@ def list_models(registry: RegistryOpt = None, config: ConfigOpt = None) -> None:
     table = Table("Kind", "Name", "Path", "Arch/config", "sha256", "Licence", title=str(target))
     for m in models:
         cfg = m.arch or (str(m.config) if m.config else "")
+        if m.kind == "ip_adapter":
+            cfg = f"encoder {m.encoder_folder()}"
         table.add_row(m.kind, m.name, str(m.path), cfg, m.sha256[:12], m.licence)
     console.print(table)
     _print_styles(config)
@@ -169,6 +179,11 @@ def _print_styles(config: Path | None, models: reg.Registry | None = None) -> in
                 models.get("lora", name)
             if preset.controlnet:
                 models.get("controlnet", preset.controlnet)
+            if preset.ip_adapter:
+                models.get("ip_adapter", preset.ip_adapter)
+                if not Path(preset.reference).is_file():
+                    msg = f"reference image {preset.reference} does not exist"
+                    raise ValueError(msg)
             loads = preset.describe()
         except (KeyError, ValueError) as exc:
             loads, problem = "", str(exc.args[0])

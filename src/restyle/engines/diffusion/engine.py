@@ -50,6 +50,18 @@ class _Item:
     style_id: str
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What one batch paints with."""
+
+    resident: Resident
+    cn: reg.Model | None
+    preset: Preset
+    strength: float
+    steps: int
+    run_steps: int
+
+
 def _expired(item: _Item) -> bool:
     try:
         item.checkpoint()
@@ -84,6 +96,10 @@ class Engine(BaseEngine):
         self.device = self.options.device
         self.cache = ModelCache(self.models, self.options, resident_models)
         self.batcher: MicroBatcher[_Item, np.ndarray] = MicroBatcher(batch_size, batch_wait_s)
+        self.batch_size = max(1, batch_size)
+        self.batch_wait_s = batch_wait_s
+        #: sizes of the pipeline calls so far (tests, logs)
+        self.batch_sizes: list[int] = []
         self.warmup = warmup
         self._warm: set[str] = set()
         self._warm_lock = threading.Lock()
@@ -100,6 +116,11 @@ class Engine(BaseEngine):
             batch_wait_s=settings.diffusion_batch_wait_ms / 1000.0,
             warmup=settings.diffusion_warmup,
         )
+
+    @staticmethod
+    def batching(settings: Settings) -> tuple[int, float]:
+        """(batch size, wait in s): on Ray Serve, the ``@serve.batch`` settings of this engine's replicas."""
+        return settings.diffusion_batch_size, settings.diffusion_batch_wait_ms / 1000.0
 
     # -- doctor / startup --------------------------------------------------------------------------
 
@@ -136,9 +157,13 @@ class Engine(BaseEngine):
                 self.models.get("lora", name)
             if preset.controlnet:
                 self.models.get("controlnet", preset.controlnet)
+            if preset.ip_adapter:
+                self.models.get("ip_adapter", preset.ip_adapter)
         except KeyError as exc:
             msg = f"style {style.id}: {exc.args[0]}"
             raise ValueError(msg) from None
+        if preset.reference:
+            check_reference(style.id, preset.reference)
         if base.path.is_dir() and not (base.path / "model_index.json").is_file():
             msg = f"style {style.id}: diffusion checkpoint {base.path} has no model_index.json"
             raise ValueError(msg)
@@ -166,7 +191,8 @@ class Engine(BaseEngine):
 
     # -- stylise -----------------------------------------------------------------------------------
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def _prepare(self, image: np.ndarray, request: StyleRequest) -> tuple[Any, _Item, _Job]:
+        """The batch key of a request, its item, and what its batch paints with."""
         from PIL import Image
 
         style = request.style
@@ -190,14 +216,47 @@ class Engine(BaseEngine):
             progress=request.progress,
             style_id=style.id,
         )
-        key = (preset, round(float(request.strength), 6), steps, wh, ww)
+        strength = round(float(request.strength), 6)
+        key = (preset, strength, steps, wh, ww)
+        return key, item, _Job(resident, cn, preset, float(request.strength), steps, run_steps)
+
+    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+        key, item, job = self._prepare(image, request)
 
         def run(items: list[_Item]) -> list[np.ndarray]:
-            return self._paint(resident, cn, preset, float(request.strength), steps, run_steps, items)
+            return self._paint(job, items)
 
         return self.batcher.submit(
-            key, item, run, lambda members: self._hold(resident, members), request.checkpoint
+            key, item, run, lambda members: self._hold(job.resident, members), request.checkpoint
         )
+
+    def stylize_many(
+        self, images: list[np.ndarray], requests: list[StyleRequest]
+    ) -> list[np.ndarray | BaseException]:
+        """Paint requests that arrived together (Ray Serve's ``@serve.batch``): those with the same batch key
+        (preset, strength, steps, working size) in one pipeline call each; one result or error per request,
+        in order. A request that is out of time before its batch runs gets its error and is not painted."""
+        out: list[np.ndarray | BaseException | None] = [None] * len(requests)
+        groups: dict[Any, tuple[_Job, list[int], list[_Item]]] = {}
+        for i, (image, request) in enumerate(zip(images, requests, strict=True)):
+            try:
+                request.checkpoint()
+                key, item, job = self._prepare(image, request)
+            except Exception as exc:
+                out[i] = exc
+                continue
+            group = groups.setdefault(key, (job, [], []))
+            group[1].append(i)
+            group[2].append(item)
+        for job, indices, items in groups.values():
+            try:
+                with self._hold(job.resident, lambda items=items: items):  # type: ignore[misc]
+                    results: list[Any] = self._paint(job, items)
+            except Exception as exc:
+                results = [exc] * len(items)
+            for i, result in zip(indices, results, strict=True):
+                out[i] = result
+        return [r if r is not None else RuntimeError("not painted") for r in out]
 
     @contextlib.contextmanager
     def _hold(self, resident: Resident, members: Callable[[], list[_Item]]) -> Iterator[None]:
@@ -211,21 +270,26 @@ class Engine(BaseEngine):
         finally:
             resident.lock.release()
 
-    def _paint(
-        self,
-        resident: Resident,
-        cn: reg.Model | None,
-        preset: Preset,
-        strength: float,
-        steps: int,
-        run_steps: int,
-        items: list[_Item],
-    ) -> list[np.ndarray]:
+    def _paint(self, job: _Job, items: list[_Item]) -> list[np.ndarray]:
         import torch
 
+        resident, cn, preset, strength, steps, run_steps = (
+            job.resident,
+            job.cn,
+            job.preset,
+            job.strength,
+            job.steps,
+            job.run_steps,
+        )
+        self.batch_sizes.append(len(items))
         pipe = resident.pipeline(cn, self.cache)
         resident.use_loras(preset.loras, self.models, self.cache)
         resident.use_scheduler(pipe, preset.scheduler)
+        ip = self.models.get("ip_adapter", preset.ip_adapter) if preset.ip_adapter else None
+        cfg = preset.guidance > 1 and pipe.unet.config.get("time_cond_proj_dim") is None
+        ip_embeds = resident.use_ip_adapter(
+            ip, preset.reference, preset.ip_scale, len(items), cfg, self.cache
+        )
         # one CPU generator per request: a seed gives the same image alone, in a batch, on any device
         generators = [torch.Generator(device="cpu").manual_seed(it.seed) for it in items]
 
@@ -250,6 +314,8 @@ class Engine(BaseEngine):
             "output_type": "np",
             "callback_on_step_end": on_step,
         }
+        if ip_embeds is not None:
+            args["ip_adapter_image_embeds"] = ip_embeds
         if cn is not None:
             args["control_image"] = [it.control for it in items]
             args["controlnet_conditioning_scale"] = preset.control_scale
@@ -277,6 +343,18 @@ class Engine(BaseEngine):
                 out = np.asarray(cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
             outs.append(np.ascontiguousarray(out[:, :, :3]))
         return outs
+
+
+def check_reference(style_id: str, reference: str) -> None:
+    """The style's reference image exists and decodes (an operator's file: fail at startup, not per call)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(reference) as im:
+            im.verify()
+    except (OSError, UnidentifiedImageError) as exc:
+        msg = f"style {style_id}: reference image {reference} cannot be read ({exc})"
+        raise ValueError(msg) from None
 
 
 def options_from_settings(settings: Settings) -> GpuOptions:

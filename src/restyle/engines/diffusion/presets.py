@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from restyle.styles import Style
@@ -34,6 +35,9 @@ class Preset:
     control_scale: float = 1.0
     negative: str = ""
     max_side: int = DEFAULT_MAX_SIDE
+    ip_adapter: str = ""  # registry name of an IP-Adapter: the look of ``reference`` is painted in
+    reference: str = ""  # the operator's style reference image (absolute path)
+    ip_scale: float = 0.6
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
@@ -55,6 +59,10 @@ class Preset:
             msg = f"style {style.id}: control {control!r} is not one of {', '.join(CONTROLS)}"
             raise ValueError(msg)
         loras: Mapping[str, Any] = p.get("loras") or {}
+        ip_adapter, reference = str(p.get("ip_adapter") or ""), str(p.get("reference") or "")
+        if bool(ip_adapter) != bool(reference):
+            msg = f"style {style.id}: ip_adapter and reference (a style image) go together"
+            raise ValueError(msg)
         return cls(
             base=base,
             loras=tuple(sorted((str(k), float(v)) for k, v in loras.items())),
@@ -66,6 +74,9 @@ class Preset:
             control_scale=float(p.get("control_scale", 1.0)),
             negative=str(p.get("negative", "")),
             max_side=int(p.get("max_side") or DEFAULT_MAX_SIDE),
+            ip_adapter=ip_adapter,
+            reference=reference,
+            ip_scale=float(p.get("ip_scale", 0.6)),
         )
 
     def describe(self) -> str:
@@ -74,6 +85,10 @@ class Preset:
             parts.append("lora " + ", ".join(f"{n}×{w:g}" for n, w in self.loras))
         if self.controlnet:
             parts.append(f"controlnet {self.controlnet} ({self.control}, scale {self.control_scale:g})")
+        if self.ip_adapter:
+            parts.append(
+                f"ip_adapter {self.ip_adapter} ({Path(self.reference).name}, scale {self.ip_scale:g})"
+            )
         parts.append(f"{self.steps} steps, guidance {self.guidance:g}, scheduler {self.scheduler}")
         return "; ".join(parts)
 
@@ -128,6 +143,15 @@ def configure_catalogue(catalogue: Mapping[str, Style], settings: Settings) -> d
                 params[key] = value
         if cfg.scheduler:
             params["scheduler"] = cfg.scheduler
+        if cfg.ip_adapter:
+            if cfg.reference is None:
+                msg = f"diffusion_styles.{sid}: ip_adapter needs reference (the style image)"
+                raise ValueError(msg)
+            params.update(
+                ip_adapter=cfg.ip_adapter,
+                reference=str(cfg.reference.expanduser().resolve()),
+                ip_scale=cfg.ip_adapter_scale,
+            )
         out[sid] = Style(
             id=sid,
             zh=cfg.zh or (base.zh if base else sid),

@@ -17,6 +17,11 @@
     path = "controlnet-canny"            # a diffusers folder, or a single file with ``config``
     sha256 = "..."
 
+    [ip_adapter.plus]
+    path = "ip-adapter/ip-adapter_sd15.safetensors"   # the adapter's weights (diffusers' IP-Adapter format)
+    image_encoder = "ip-adapter/image_encoder"         # default: image_encoder/ next to the weights
+    sha256 = "..."                                     # of the weights file
+
 Relative paths are read from the registry file's folder. Nothing here imports torch: ``restyle models``
 and ``restyle doctor`` work without the diffusion extra. Nothing is ever downloaded: a path is a local file.
 """
@@ -32,8 +37,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-Kind = Literal["base", "lora", "controlnet"]
-KINDS: tuple[Kind, ...] = ("base", "lora", "controlnet")
+Kind = Literal["base", "lora", "controlnet", "ip_adapter"]
+KINDS: tuple[Kind, ...] = ("base", "lora", "controlnet", "ip_adapter")
 SINGLE_FILE_SUFFIXES = (".safetensors", ".ckpt", ".pt", ".pth", ".bin")
 #: architectures of single-file checkpoints whose diffusers config folders ship in ``configs/``
 ARCHES = ("sd15", "sd21", "sd21-v", "sd-turbo", "sdxl", "sdxl-turbo")
@@ -53,14 +58,32 @@ class Model:
     arch: str = ""  # single-file base: one of ARCHES (a config folder shipped with restyle)
     config: Path | None = None  # single file: a diffusers config folder of the operator's (absolute)
     note: str = ""
+    image_encoder: Path | None = None  # ip_adapter: its CLIP vision encoder folder (absolute)
 
     @property
     def single_file(self) -> bool:
         return self.path.suffix.lower() in SINGLE_FILE_SUFFIXES
 
+    def encoder_folder(self) -> Path:
+        """ip_adapter: the CLIP vision encoder folder (``image_encoder``, else ``image_encoder/`` next to the
+        weights file, the layout IP-Adapter releases use)."""
+        if self.image_encoder is not None:
+            return self.image_encoder
+        return self.path / "image_encoder" if self.path.is_dir() else self.path.parent / "image_encoder"
+
+    def weights_file(self) -> Path:
+        """ip_adapter: the weights file (``path``, or the one ``.safetensors``/``.bin`` in the folder)."""
+        if not self.path.is_dir():
+            return self.path
+        found = sorted(p for p in self.path.iterdir() if p.is_file() and p.suffix in (".safetensors", ".bin"))
+        if len(found) != 1:
+            msg = f"ip_adapter {self.name}: {self.path} must hold one .safetensors/.bin file (found {len(found)})"
+            raise ValueError(msg)
+        return found[0]
+
     def config_folder(self) -> Path | None:
         """The diffusers config folder that ``from_single_file`` reads instead of a hub (single files)."""
-        if not self.single_file or self.kind == "lora":
+        if not self.single_file or self.kind in ("lora", "ip_adapter"):
             return None
         if self.config is not None:
             return self.config
@@ -76,6 +99,8 @@ class Model:
                 row[key] = value
         if self.config is not None:
             row["config"] = _relative(self.config, root)
+        if self.image_encoder is not None:
+            row["image_encoder"] = _relative(self.image_encoder, root)
         return row
 
 
@@ -156,6 +181,8 @@ def load(path: Path | None) -> Registry:
 
 def parse_row(kind: Kind, name: str, row: dict[str, Any], root: Path) -> Model:
     allowed = {"path", "sha256", "licence", "license", "arch", "config", "note"}
+    if kind == "ip_adapter":
+        allowed.add("image_encoder")
     extra = set(row) - allowed
     if extra:
         msg = f"{kind}.{name}: unknown keys {sorted(extra)} (allowed: {', '.join(sorted(allowed))})"
@@ -169,6 +196,7 @@ def parse_row(kind: Kind, name: str, row: dict[str, Any], root: Path) -> Model:
         msg = f"{kind}.{name}: arch {arch!r} is not one of {', '.join(ARCHES)} (or give config = a folder)"
         raise ValueError(msg)
     config = row.get("config")
+    encoder = row.get("image_encoder")
     return Model(
         kind=kind,
         name=name,
@@ -178,6 +206,7 @@ def parse_row(kind: Kind, name: str, row: dict[str, Any], root: Path) -> Model:
         arch=arch,
         config=_absolute(str(config), root) if config else None,
         note=str(row.get("note", "")),
+        image_encoder=_absolute(str(encoder), root) if encoder else None,
     )
 
 
@@ -225,7 +254,17 @@ def check(model: Model, *, hashes: bool = True) -> Check:
         return Check(model, False, f"{model.path} has no model_index.json (not a diffusers pipeline folder)")
     if model.kind == "controlnet" and model.path.is_dir() and not (model.path / "config.json").is_file():
         return Check(model, False, f"{model.path} has no config.json (not a diffusers ControlNet folder)")
-    if model.single_file and model.kind != "lora":
+    if model.kind == "ip_adapter":
+        try:
+            model.weights_file()
+        except ValueError as exc:
+            return Check(model, False, str(exc))
+        enc = model.encoder_folder()
+        if not (enc / "config.json").is_file():
+            return Check(
+                model, False, f"image encoder {enc} has no config.json (a CLIP vision encoder folder)"
+            )
+    elif model.single_file and model.kind != "lora":
         cfg = model.config_folder()
         if cfg is None:
             need = f"arch ({', '.join(ARCHES)}) or config" if model.kind == "base" else "config"
