@@ -1,4 +1,5 @@
-"""Step 2 — the source image: base64 or URL (URL wins) → bytes → RGB array, within the limits."""
+"""Steps 2 and 3 — the source image: base64 or URL (URL wins) → bytes (2; 2b the caller's logo) → RGB
+array (3), within the limits."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""run(job, plugins) -> Result: the numbered steps of ImageToImage, nothing else."""
+"""run(job, plugins) -> Result: the numbered steps of ImageToImage, nothing else.
+
+Each step's module docstring starts with its number here (tests/pipeline/test_step_numbers.py).
+"""
 
 from __future__ import annotations
 
