@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from restyle.plugins import Plugin
 from restyle.styles import Style
 
 REGISTRY = {
@@ -35,14 +36,23 @@ class StyleRequest:
     progress: Callable[[int, int], None] | None = None
 
 
-class BaseEngine:
-    """Base class of every engine. Subclasses set ``name`` and implement ``stylize``."""
+class BaseEngine(Plugin):
+    """Base class of every engine. Subclasses set ``name`` and implement ``stylize``.
+
+    At startup every catalogue entry naming the engine goes through ``check_style``: a recipe typo or a
+    missing model file stops startup, naming the style, instead of failing calls later.
+    """
 
     name = "base"
+    #: Ray Serve gives replicas of this engine a GPU when the cluster has one
+    uses_gpu = False
 
     def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
         """Return a new RGB uint8 image of the same size as ``image``."""
         raise NotImplementedError
+
+    def check_style(self, style: Style) -> None:
+        """Raise, naming the style, when this engine cannot render ``style`` (recipe, params, files)."""
 
     def available(self) -> tuple[bool, str]:
         """(works here, why not) for ``restyle doctor``."""

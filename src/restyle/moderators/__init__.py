@@ -10,12 +10,12 @@ from typing import Literal
 
 import numpy as np
 
+from restyle.plugins import Plugin
+
 Stage = Literal["input", "output"]
 
 
-class BaseModerator:
-    name = "base"
-
+class BaseModerator(Plugin):
     def check_text(self, fields: dict[str, str]) -> None:
         """Raise TextIllegalDetected naming the field and category when a text is not allowed."""
         raise NotImplementedError

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from restyle import errors
+from restyle.config import Settings
 from restyle.moderators import BaseModerator, Stage
 
 _WORD = re.compile(r"[^\W_]+")
@@ -66,6 +67,10 @@ def load_terms(text: str) -> list[tuple[str, str]]:
 
 class Moderator(BaseModerator):
     name = "wordlist"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Moderator:
+        return cls(settings.blocked_terms_file)
 
     def __init__(self, extra_file: Path | None = None) -> None:
         text = resources.files("restyle.moderators").joinpath("terms.txt").read_text("utf-8")

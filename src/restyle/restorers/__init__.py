@@ -9,11 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from restyle.faces import Box
+from restyle.plugins import Plugin
 
 
-class BaseRestorer:
-    name = "base"
-
+class BaseRestorer(Plugin):
     def restore(
         self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
     ) -> np.ndarray:

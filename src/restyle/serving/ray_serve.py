@@ -12,7 +12,7 @@ same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
 * Node settings: replicas build their engine with ``from_settings`` from the API node's settings
   (paths made absolute, threads bounded by ``ray_num_cpus``) and check the styles they will paint.
 * GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
-  the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
+  the engine class, see ``BaseEngine``) reserve ``ray_num_gpus`` each.
 * Cancellation: the API side waits in short slices and checks the job's budget between them; a job
   that is out of time or abandoned cancels its Serve request. Replicas also stop at their own
   deadline (``job_timeout_s``) through the engine's ``checkpoint``.
@@ -45,7 +45,6 @@ if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the
 
 log = logging.getLogger("restyle.serving.ray")
 APP_PREFIX = "restyle-engine-"
-GPU_ENGINES = {"diffusion", "diffusers_img2img", "onnx", "onnx_model"}
 POLL_S = 0.1
 
 
@@ -83,23 +82,20 @@ class EngineReplica:
             _bind_replica_grpc_to_loopback()
         self.name = engine_name
         self.deadline_s = deadline_s
-        cls: Any = plugins.resolve("engine", engine_name, engines.REGISTRY)
-        if settings is not None and hasattr(cls, "from_settings"):
+        cls: type[BaseEngine] = plugins.resolve("engine", engine_name, engines.REGISTRY)
+        if settings is not None:
             from restyle.config import Settings
+            from restyle.service import configured_catalogue
 
             self.settings: Any = Settings(**settings)
             self.engine: BaseEngine = cls.from_settings(self.settings)
+            # a style its engine cannot run here fails the deployment, naming it
+            for style in configured_catalogue(self.settings).values():
+                if style.engine == engine_name:
+                    self.engine.check_style(style)
         else:
             self.settings = None
             self.engine = cls()
-        if settings is not None:  # a style its engine cannot run here fails the deployment, naming it
-            from restyle.service import configured_catalogue
-
-            check = getattr(self.engine, "check_style", None)
-            if check is not None and self.settings is not None:
-                for style in configured_catalogue(self.settings).values():
-                    if style.engine == engine_name:
-                        check(style)
 
     def describe(self) -> dict[str, Any]:
         """What this replica was built with (tests, operators)."""
@@ -211,7 +207,7 @@ class RayBackend:
         if self.settings.ray_address != "local" and app_name in serve.status().applications:
             return serve.get_app_handle(app_name)  # another node deployed it already
         engine_cls = plugins.resolve("engine", name, engines.REGISTRY)
-        wants_gpu = bool(getattr(engine_cls, "uses_gpu", name in GPU_ENGINES))
+        wants_gpu = bool(engine_cls.uses_gpu)
         options: dict[str, Any] = {"num_cpus": s.ray_num_cpus}
         if has_gpu and wants_gpu and s.ray_num_gpus > 0:
             options["num_gpus"] = s.ray_num_gpus

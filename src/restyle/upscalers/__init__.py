@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from restyle.plugins import Plugin
 
-class BaseUpscaler:
-    name = "base"
 
+class BaseUpscaler(Plugin):
     def enhance(self, image: np.ndarray) -> np.ndarray:
         raise NotImplementedError

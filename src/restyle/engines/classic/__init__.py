@@ -29,6 +29,7 @@ from restyle.engines import BaseEngine, StyleRequest
 from restyle.engines.classic import cartoon, materials, painting, prints, sketch
 from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
+from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
 _FAMILIES = (cartoon, materials, painting, prints, sketch)  # imported for their @recipe registrations
@@ -45,6 +46,12 @@ def blend(original: U8, styled: U8, strength: float) -> U8:
 
 class Engine(BaseEngine):
     name = "classic"
+
+    def check_style(self, style: Style) -> None:
+        """A recipe name the engine does not have stops startup, naming the style."""
+        if style.recipe not in RECIPES:
+            msg = f"style {style.id}: classic engine has no recipe {style.recipe!r}; it has {', '.join(sorted(RECIPES))}"
+            raise ValueError(msg)
 
     def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
         fn = RECIPES.get(request.style.recipe)
