@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from restyle.imaging.arrays import U8
 from restyle.plugins import Plugin
 from restyle.styles import Style
 
@@ -47,7 +46,7 @@ class BaseEngine(Plugin):
     #: Ray Serve gives replicas of this engine a GPU when the cluster has one
     uses_gpu = False
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         """Return a new RGB uint8 image of the same size as ``image``."""
         raise NotImplementedError
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
+from restyle.imaging.arrays import U8
 from restyle.plugins import Plugin
 
 Stage = Literal["input", "output"]
@@ -20,6 +19,6 @@ class BaseModerator(Plugin):
         """Raise TextIllegalDetected naming the field and category when a text is not allowed."""
         raise NotImplementedError
 
-    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+    def check_image(self, image: U8, stage: Stage) -> None:
         """Raise ImageIllegalDetected (input) or GenerateImageFailed (output)."""
         raise NotImplementedError

@@ -35,6 +35,7 @@ import numpy as np
 
 from restyle import engines, errors, plugins
 from restyle.engines import BaseEngine, StyleRequest
+from restyle.imaging.arrays import U8
 from restyle.styles import Style
 
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the environment
@@ -255,7 +256,7 @@ class RemoteEngine(BaseEngine):
         self.name = name
         self.backend = backend
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         from ray.serve.exceptions import BackPressureError
 
         request.checkpoint()

@@ -53,7 +53,7 @@ class Engine(BaseEngine):
             msg = f"style {style.id}: classic engine has no recipe {style.recipe!r}; it has {', '.join(sorted(RECIPES))}"
             raise ValueError(msg)
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         fn = RECIPES.get(request.style.recipe)
         if fn is None:
             msg = f"classic engine has no recipe {request.style.recipe!r} (style {request.style.id})"
