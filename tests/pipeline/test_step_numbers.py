@@ -15,10 +15,11 @@ STEP_MODULES += ["encode", "deliver"]
 
 
 def blocks() -> dict[str, str]:
-    """Step number ("0", "2b", ...) → the source of run() under its ``# N.`` comment."""
+    """Step number ("0", "2b", ...) → the source of run.py under its ``# N.`` comment (run() and the
+    helpers after it, in the order they run)."""
     out: dict[str, str] = {}
     current = None
-    for line in inspect.getsource(run.run).splitlines():
+    for line in inspect.getsource(run).splitlines():
         m = re.match(r"\s*# (\d+b?)\. ", line)
         if m:
             current = m.group(1)

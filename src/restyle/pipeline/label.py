@@ -16,7 +16,7 @@ import numpy as np
 
 from restyle import errors, imaging
 from restyle.pipeline.check import check_rect_inside
-from restyle.pipeline.job import Rect
+from restyle.pipeline.job import Job, Rect
 
 DEFAULT_TEXT = "图片由 AI 生成"
 FONT_SCALE = 0.026  # font px per √(width·height)
@@ -83,6 +83,19 @@ def check_logo_rect(rect: Rect, width: int, height: int) -> None:
         msg = f"LogoParam.LogoRect {rect} must have X, Y >= 0 and Width, Height > 0."
         raise errors.ParameterValueError(msg)
     check_rect_inside(rect.x, rect.y, rect.width, rect.height, width, height)
+
+
+def label(image: np.ndarray, job: Job, logo: np.ndarray | None) -> np.ndarray:
+    """Step 9: the caller's logo in LogoRect, or the default text when LogoAdd is on, or nothing."""
+    if logo is not None and job.logo is not None and job.logo.rect is not None:
+        return place_logo(image, logo, job.logo.rect)
+    return default_label(image) if job.logo_add else image
+
+
+def check_fits(image: np.ndarray, job: Job, logo: np.ndarray | None) -> None:
+    """The caller's LogoRect must fit the framed image: checked before anything is stylised."""
+    if logo is not None and job.logo is not None and job.logo.rect is not None:
+        check_logo_rect(job.logo.rect, image.shape[1], image.shape[0])
 
 
 def place_logo(image: np.ndarray, logo: np.ndarray, rect: Rect) -> np.ndarray:
