@@ -14,8 +14,11 @@ import sys
 from pathlib import Path
 
 # --- settings: lower these as the tree is split up (never raise them to let a change in) -----------
-MAX_MODULE_LINES = 1100
-MAX_FUNCTION_LINES = 100
+# Over the goal today: the classic engine's family files (cartoon, painting, materials: one module a
+# family of recipes, long by nature) and jobs/redis.py; a few recipe functions, strokes.paint, the
+# diffusion engine's _paint and provenance's create_credentials. Everything else is under the goal.
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 90
 GOAL_MODULE_LINES = 400
 GOAL_FUNCTION_LINES = 60
 

@@ -1,4 +1,5 @@
-"""Command line: ``restyle serve | keys ... | stylize | styles | sign | config | doctor | verify``."""
+"""Command line: ``restyle serve | stylize | styles | sign | config | doctor | verify``; ``keys`` and
+``accounts`` in cli_keys.py, ``cartoon-model`` in cli_models.py, ``models`` in engines/diffusion/cli.py."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from restyle.cli_keys import ConfigOpt, DataDirOpt, accounts_app, console, err, keys_app
+from restyle.cli_keys import settings_or_exit as _settings
 from restyle.cli_models import cartoon_app
-from restyle.config import Settings, load_settings
+from restyle.config import Settings
 from restyle.engines.diffusion.cli import models_app
 
 # plain click help: no type column ("<bool>", "<path>") next to every option
@@ -26,18 +28,10 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="restyle: Tencent-compatible image style transfer",
 )
-keys_app = typer.Typer(no_args_is_help=True, help="Manage SecretId/SecretKey pairs.")
 app.add_typer(keys_app, name="keys")
-accounts_app = typer.Typer(no_args_is_help=True, help="Account status and quota.")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(cartoon_app, name="cartoon-model")
 app.add_typer(models_app, name="models")  # restyle models add | list | check (diffusion model registry)
-# wide when piped, so ids and keys are never cropped in scripts
-console = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
-
-ConfigOpt = Annotated[Path | None, typer.Option("--config", help="TOML settings file.")]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Data directory.")]
 
 
 def _version(value: bool) -> None:
@@ -60,14 +54,6 @@ def _main(
     ] = False,
 ) -> None:
     """restyle: Tencent-compatible image style transfer."""
-
-
-def _settings(config: Path | None, **overrides: Any) -> Settings:
-    try:
-        return load_settings(config, **overrides)
-    except Exception as exc:
-        err.print(f"[red]invalid settings:[/red] {exc}")
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -102,89 +88,6 @@ def serve(
         logging.getLogger("restyle").warning("SIGNATURE CHECKS ARE DISABLED (RESTYLE_AUTH_DISABLED)")
     # uvicorn plus request-head limits (time, size, count) it lacks: restyle.serving.uvicorn
     serving.serve(create_app(service), settings)
-
-
-def _store(config: Path | None, data_dir: Path | None, *, create: bool = False) -> Any:
-    """The account store of the data folder (said on stderr); a missing one is created only if ``create``."""
-    from restyle.accounts.store import Store, load_master_key
-
-    s = _settings(config, data_dir=data_dir)
-    folder = s.data_dir.resolve()
-    if not create and not (folder / "restyle.db").is_file():
-        err.print(
-            f"restyle: no restyle data in {folder} (wrong --data-dir or RESTYLE_DATA_DIR? "
-            "`restyle serve` or `restyle keys create` makes one)",
-            markup=False,
-        )
-        raise typer.Exit(2)
-    err.print(f"data folder: {folder}", markup=False)
-    return Store(s.data_dir / "restyle.db", load_master_key(s.data_dir, s.master_key))
-
-
-@keys_app.command("create")
-def keys_create(
-    account: Annotated[str, typer.Option(help="Account the key belongs to.")] = "default",
-    actions: Annotated[str, typer.Option(help="Comma-separated actions the key may call (* = all).")] = "*",
-    data_dir: DataDirOpt = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Create a key pair and print it (the SecretKey is shown only here)."""
-    sid, skey = _store(config, data_dir, create=True).create_key(account, actions=actions)
-    console.print_json(json.dumps({"SecretId": sid, "SecretKey": skey, "Account": account}))
-
-
-@keys_app.command("list")
-def keys_list(data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
-    """List keys (never their secrets)."""
-    table = Table("SecretId", "Account", "Status", "Actions", "Created")
-    for k in _store(config, data_dir).list_keys():
-        created = time.strftime("%Y-%m-%d %H:%M", time.localtime(float(k["created_at"])))  # type: ignore[arg-type]
-        table.add_row(str(k["secret_id"]), str(k["account_id"]), str(k["status"]), str(k["actions"]), created)
-    console.print(table)
-
-
-def _change(ok: bool, what: str) -> None:
-    if not ok:
-        err.print(f"[red]not found:[/red] {what}")
-        raise typer.Exit(1)
-    console.print(f"{what}: done")
-
-
-@keys_app.command("disable")
-def keys_disable(secret_id: str, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
-    """Disable a key: calls with it answer AuthFailure.SecretIdNotFound."""
-    _change(_store(config, data_dir).set_key_status(secret_id, "disabled"), secret_id)
-
-
-@keys_app.command("enable")
-def keys_enable(secret_id: str, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
-    """Enable a disabled key."""
-    _change(_store(config, data_dir).set_key_status(secret_id, "active"), secret_id)
-
-
-@keys_app.command("delete")
-def keys_delete(secret_id: str, data_dir: DataDirOpt = None, config: ConfigOpt = None) -> None:
-    """Delete a key for good."""
-    _change(_store(config, data_dir).delete_key(secret_id), secret_id)
-
-
-@accounts_app.command("set")
-def accounts_set(
-    account: str,
-    status: Annotated[
-        str | None, typer.Option(help="active | stopped (stopped → ResourceUnavailable.StopUsing)")
-    ] = None,
-    quota: Annotated[int | None, typer.Option(help="Jobs left (0 → ResourceUnavailable.LowBalance).")] = None,
-    unlimited: Annotated[bool, typer.Option(help="Remove the quota.")] = False,
-    data_dir: DataDirOpt = None,
-    config: ConfigOpt = None,
-) -> None:
-    """Stop or resume an account, or give it a job quota."""
-    if status not in (None, "active", "stopped"):
-        err.print(f"[red]status must be active or stopped, got {status!r}[/red]")
-        raise typer.Exit(2)
-    new_quota: int | None | str = None if unlimited else (quota if quota is not None else "keep")
-    _change(_store(config, data_dir).set_account(account, status=status, quota=new_quota), account)
 
 
 @app.command()

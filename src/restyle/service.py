@@ -54,18 +54,14 @@ def configured_catalogue(settings: Settings) -> dict[str, Style]:
 
 
 def build_plugin(kind: str, name: str, registry: dict[str, str], settings: Settings) -> Any:
-    """Instantiate a plugin; classes with options of their own take them from ``from_settings``."""
-    cls: Any = plugins.resolve(kind, name, registry)
-    return cls.from_settings(settings) if hasattr(cls, "from_settings") else cls()
+    """Resolve a plugin by name and build it from the settings (``Plugin.from_settings``)."""
+    cls: type[plugins.Plugin] = plugins.resolve(kind, name, registry)
+    return cls.from_settings(settings)
 
 
 def build_storage(settings: Settings, signer: LinkSigner) -> BaseStorage:
-    cls: Any = plugins.resolve("storage", settings.storage, STORAGES)
-    if hasattr(cls, "from_settings"):  # plugins with their own options (s3)
-        return cls.from_settings(settings, signer)  # type: ignore[no-any-return]
-    if settings.storage == "local":
-        return cls(settings.data_dir / "results", signer)  # type: ignore[no-any-return]
-    return cls(signer)  # type: ignore[no-any-return]
+    cls: type[BaseStorage] = plugins.resolve("storage", settings.storage, STORAGES)
+    return cls.from_settings(settings, signer)
 
 
 @dataclass
@@ -81,14 +77,12 @@ class Service:
         self.store.close()
 
     def close_backends(self) -> None:
-        """Graceful shutdown: give back held job leases, stop remote engines (each if it can)."""
+        """Graceful shutdown: give back held job leases, stop remote engines (``Plugin.close``)."""
         for part in (self.limiter, *self.plugins.engines.values()):
-            close = getattr(part, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:
-                    log.exception("closing %s failed", type(part).__name__)
+            try:
+                part.close()
+            except Exception:
+                log.exception("closing %s failed", type(part).__name__)
 
 
 def build_service(settings: Settings) -> Service:
@@ -100,13 +94,6 @@ def build_service(settings: Settings) -> Service:
     data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(data_dir / "restyle.db", load_master_key(data_dir, settings.master_key))
     signer = LinkSigner(_link_secret(data_dir))
-    moderator_cls: Any = plugins.resolve("moderator", settings.moderator, MODERATORS)
-    if hasattr(moderator_cls, "from_settings"):  # plugins with options of their own (nsfw)
-        moderator = moderator_cls.from_settings(settings)
-    elif settings.moderator == "wordlist":
-        moderator = moderator_cls(settings.blocked_terms_file)
-    else:
-        moderator = moderator_cls()
     cat = configured_catalogue(settings)
     engine_names = sorted({s.engine for s in cat.values()})
     if settings.engine_backend == "ray":  # the same engines, run as Ray Serve replicas
@@ -118,15 +105,13 @@ def build_service(settings: Settings) -> Service:
             name: build_plugin("engine", name, engines.REGISTRY, settings) for name in engine_names
         }
         for style in cat.values():  # a style its engine cannot run stops startup, naming the style
-            check = getattr(engine_objs[style.engine], "check_style", None)
-            if check is not None:
-                check(style)
+            engine_objs[style.engine].check_style(style)
     bundle = Plugins(
         engines=engine_objs,
-        inline_loader=inline_loader.Loader(),
-        url_loader=http_loader.Loader(allowlist=settings.url_allowlist, max_redirects=settings.max_redirects),
-        moderator=moderator,
-        restorer=plugins.resolve("restorer", settings.restorer, RESTORERS)(),
+        inline_loader=inline_loader.Loader.from_settings(settings),
+        url_loader=http_loader.Loader.from_settings(settings),
+        moderator=build_plugin("moderator", settings.moderator, MODERATORS, settings),
+        restorer=build_plugin("restorer", settings.restorer, RESTORERS, settings),
         upscaler=build_plugin("upscaler", settings.upscaler, UPSCALERS, settings),
         storage=build_storage(settings, signer),
         catalogue=cat,
@@ -144,8 +129,7 @@ def build_service(settings: Settings) -> Service:
         jpeg_quality=settings.jpeg_quality,
         result_ttl_s=settings.result_ttl_s,
     )
-    limiter_cls: Any = plugins.resolve("limiter", settings.limiter, LIMITERS)
-    limiter = limiter_cls.from_settings(settings) if hasattr(limiter_cls, "from_settings") else limiter_cls()
+    limiter: BaseLimiter = build_plugin("limiter", settings.limiter, LIMITERS, settings)
     return Service(settings, store, limiter, bundle, limits, signer)
 
 

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from restyle import errors
-from restyle.api.shapes import IMAGE_TO_IMAGE
+from restyle.api.shapes import ImageToImageRequest
 from restyle.loaders import BaseLoader
 from restyle.pipeline.job import ImageRef
 from tests.conftest import SECRET_ID, SECRET_KEY, b64, encode, photo
@@ -32,7 +32,7 @@ N = int(os.environ.get("RESTYLE_FUZZ_EXAMPLES", "600"))
 # underscores int() allows, and a number past int()'s 4300-digit limit: none may crash a parser
 ODD_NUMBERS = ["²", "٣", "１２", "1_0", "۱۷۰۰۰۰۰۰۰۰", " 12 ", "9" * 5000, "+1", "-0"]
 KEYS = [
-    *IMAGE_TO_IMAGE,
+    *ImageToImageRequest.__annotations__,
     "ResultConfig.Resolution",
     "LogoParam.LogoRect.X",
     "Styles.0",

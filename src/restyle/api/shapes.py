@@ -1,48 +1,142 @@
-"""Wire shapes: Tencent's PascalCase keys and types for ImageToImage (aiart 2022-12-29, SDK 3.1.82).
+"""Wire shapes: Tencent's PascalCase request keys and types, one TypedDict per action (aiart 2022-12-29).
 
-``parse_params`` checks JSON types only (wrong type → ``InvalidParameter.InvalidParameter``, unknown key →
-``UnknownParameter``); value ranges are checked by :func:`restyle.pipeline.check.check_job`.
-Flattened GET / v1 parameters (``Styles.0=201``, ``LogoParam.LogoRect.X=10``) arrive as strings and are
-unflattened and converted here.
+Each TypedDict is the only declaration of its action's request; pydantic validates it (strict,
+unknown keys forbidden) and :func:`parse` maps pydantic's errors onto Tencent's codes with the
+messages clients see:
+
+    extra key                       → UnknownParameter   "The parameter `X` is not defined for <Action>."
+    wrong JSON type / out of int64  → InvalidParameter   "Parameter `X` must be an integer, got str '7a'."
+    not an object at all            → InvalidParameter   "The request body must be a JSON object, got list."
+
+Only types are checked here; value ranges are every one in :func:`restyle.pipeline.check.check_job`.
+A JSON null means "absent" (the SDK omits None). Flattened GET / v1 parameters (``Styles.0=201``,
+``LogoParam.LogoRect.X=10``) arrive as strings: :func:`unflatten` nests them and, with
+``from_strings``, numbers are read from plain ASCII decimals and digit-keyed objects become arrays.
 """
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict
+import functools
+import itertools
+from collections.abc import Callable
+from typing import Annotated, Any, NotRequired, TypeVar
+
+import pydantic
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError, ValidationInfo
+from pydantic_core import ErrorDetails
+from typing_extensions import TypedDict  # pydantic reads TypedDicts from typing_extensions on 3.11
 
 from restyle import errors, untrusted
 
+T = TypeVar("T")
+CONFIG = ConfigDict(strict=True, extra="forbid")
+INT64 = (-(2**63), 2**63 - 1)
 
+
+# --- field types ------------------------------------------------------------------------------------
+def _from_strings(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Flattened parameters are strings: read the number (an unreadable one fails as the string)."""
+
+    def convert(value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and info.context and info.context.get("from_strings"):
+            number = parse(value.strip())
+            return value if number is None else number
+        return value
+
+    return BeforeValidator(convert)
+
+
+def _digit_keyed_list(value: Any, info: ValidationInfo) -> Any:
+    """``Styles.0=201&Styles.1=133`` unflattens to ``{"0": "201", "1": "133"}``: an array."""
+    if (
+        isinstance(value, dict)
+        and info.context
+        and info.context.get("from_strings")
+        and all(untrusted.is_digits(k, 9) for k in value)
+    ):
+        return [value[k] for k in sorted(value, key=int)]
+    return value
+
+
+def keys(shape: Any) -> frozenset[str]:
+    """The keys a request TypedDict declares."""
+    return frozenset(shape.__required_keys__ | shape.__optional_keys__)
+
+
+def _without_nulls(shape: Any, value: Any) -> Any:
+    """A JSON null for a known key means the key is absent (an unknown key is reported all the same).
+
+    An object with more keys than ``shape`` declares has an unknown one among its first ``len + 1``,
+    so the first error in reading order is there: the rest is not validated (a body of a million
+    unknown keys costs what one does)."""
+    if isinstance(value, dict):
+        known = keys(shape)
+        items = itertools.islice(value.items(), len(known) + 1)
+        return {k: v for k, v in items if v is not None or k not in known}
+    return value
+
+
+def _absent_if_null(shape: Any) -> BeforeValidator:
+    return BeforeValidator(functools.partial(_without_nulls, shape))
+
+
+Int = Annotated[int, _from_strings(untrusted.ascii_int), Field(ge=INT64[0], le=INT64[1])]
+Float = Annotated[float, _from_strings(untrusted.ascii_float)]
+#: fail_fast: the first bad item is the error; a million bad items cost what one does
+StrList = Annotated[list[str], Field(fail_fast=True), BeforeValidator(_digit_keyed_list)]
+
+
+# --- the requests -----------------------------------------------------------------------------------
+@pydantic.with_config(CONFIG)
 class LogoRect(TypedDict):
-    X: NotRequired[int]
-    Y: NotRequired[int]
-    Width: NotRequired[int]
-    Height: NotRequired[int]
+    X: NotRequired[Int]
+    Y: NotRequired[Int]
+    Width: NotRequired[Int]
+    Height: NotRequired[Int]
 
 
+@pydantic.with_config(CONFIG)
 class LogoParam(TypedDict):
     LogoUrl: NotRequired[str]
     LogoImage: NotRequired[str]
-    LogoRect: NotRequired[LogoRect]
+    LogoRect: NotRequired[Annotated[LogoRect, _absent_if_null(LogoRect)]]
 
 
+@pydantic.with_config(CONFIG)
 class ResultConfig(TypedDict):
     Resolution: NotRequired[str]
 
 
+@pydantic.with_config(CONFIG)
 class ImageToImageRequest(TypedDict):
     InputImage: NotRequired[str]
     InputUrl: NotRequired[str]
     Prompt: NotRequired[str]
     NegativePrompt: NotRequired[str]
-    Styles: NotRequired[list[str]]
-    ResultConfig: NotRequired[ResultConfig]
-    LogoAdd: NotRequired[int]
-    LogoParam: NotRequired[LogoParam]
-    Strength: NotRequired[float]
+    Styles: NotRequired[StrList]
+    ResultConfig: NotRequired[Annotated[ResultConfig, _absent_if_null(ResultConfig)]]
+    LogoAdd: NotRequired[Int]
+    LogoParam: NotRequired[Annotated[LogoParam, _absent_if_null(LogoParam)]]
+    Strength: NotRequired[Float]
     RspImgType: NotRequired[str]
-    EnhanceImage: NotRequired[int]
-    RestoreFace: NotRequired[int]
+    EnhanceImage: NotRequired[Int]
+    RestoreFace: NotRequired[Int]
+
+
+@pydantic.with_config(CONFIG)
+class SubmitImageToImageJobRequest(ImageToImageRequest):
+    """Every ImageToImage field, plus the job's own (restyle.api.jobs)."""
+
+    ClientToken: NotRequired[str]
+    CallbackUrl: NotRequired[str]
+    ResultTtl: NotRequired[Int]
+
+
+@pydantic.with_config(CONFIG)
+class JobIdRequest(TypedDict):
+    """QueryImageToImageJob, CancelImageToImageJob, DeleteImageToImageResult."""
+
+    JobId: NotRequired[str]
 
 
 class ImageToImageResponse(TypedDict):
@@ -50,90 +144,84 @@ class ImageToImageResponse(TypedDict):
     RequestId: str
 
 
-# Schema as data: "str" | "int" | "float" | ["str"] (array of) | {nested schema}
-Schema = dict[str, Any]
-LOGO_RECT: Schema = {"X": "int", "Y": "int", "Width": "int", "Height": "int"}
-IMAGE_TO_IMAGE: Schema = {
-    "InputImage": "str",
-    "InputUrl": "str",
-    "Prompt": "str",
-    "NegativePrompt": "str",
-    "Styles": ["str"],
-    "ResultConfig": {"Resolution": "str"},
-    "LogoAdd": "int",
-    "LogoParam": {"LogoUrl": "str", "LogoImage": "str", "LogoRect": LOGO_RECT},
-    "Strength": "float",
-    "RspImgType": "str",
-    "EnhanceImage": "int",
-    "RestoreFace": "int",
+# --- parsing ----------------------------------------------------------------------------------------
+#: what each pydantic error type means on the wire ("Parameter `X` must be <this>, got ...")
+EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "greater_than_equal": "a 64-bit integer",
+    "less_than_equal": "a 64-bit integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "list_type": "an array",
+    "dict_type": "an object",
 }
-INT64 = (-(2**63), 2**63 - 1)
 
 
-def _type_error(path: str, expected: str, value: Any) -> errors.TencentError:
-    msg = f"Parameter `{untrusted.shown(path)[1:-1]}` must be {expected}, got {type(value).__name__} {untrusted.shown(value)}."
-    return errors.InvalidParameterType(msg)
+#: one validator per action's request, built at import (a schema mistake fails at startup)
+ADAPTERS: dict[Any, TypeAdapter[Any]] = {
+    shape: TypeAdapter(shape) for shape in (ImageToImageRequest, SubmitImageToImageJobRequest, JobIdRequest)
+}
 
 
-def _scalar(kind: str, value: Any, path: str, from_strings: bool) -> Any:
-    if kind == "str":
-        if isinstance(value, str):
-            return value
-        raise _type_error(path, "a string", value)
-    if kind == "int":
-        if from_strings and isinstance(value, str):
-            number = untrusted.ascii_int(value.strip())
-            if number is None:
-                raise _type_error(path, "an integer", value)
-            value = number
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not INT64[0] <= value <= INT64[1]:
-                raise _type_error(path, "a 64-bit integer", value)
-            return value
-        raise _type_error(path, "an integer", value)
-    if kind == "float":
-        if from_strings and isinstance(value, str):
-            real = untrusted.ascii_float(value.strip())
-            if real is None:
-                raise _type_error(path, "a number", value)
-            value = real
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise _type_error(path, "a number", value)
-    msg = f"unknown schema kind {kind!r}"
-    raise AssertionError(msg)
-
-
-def _walk(schema: Any, value: Any, path: str, from_strings: bool) -> Any:
-    if isinstance(schema, str):
-        return _scalar(schema, value, path, from_strings)
-    if isinstance(schema, list):
-        if from_strings and isinstance(value, dict) and all(untrusted.is_digits(k, 9) for k in value):
-            value = [value[k] for k in sorted(value, key=int)]
-        if not isinstance(value, list):
-            raise _type_error(path, "an array", value)
-        return [_walk(schema[0], item, f"{path}.{i}", from_strings) for i, item in enumerate(value)]
-    if not isinstance(value, dict):
-        raise _type_error(path, "an object", value)
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        sub = f"{path}.{key}" if path else key
-        if key not in schema:
-            msg = f"The parameter `{untrusted.shown(sub)[1:-1]}` is not defined for ImageToImage."
-            raise errors.UnknownParameter(msg)
-        if item is None:  # the SDK omits None; a JSON null means "absent"
-            continue
-        out[key] = _walk(schema[key], item, sub, from_strings)
-    return out
-
-
-def parse_params(value: Any, *, from_strings: bool = False) -> ImageToImageRequest:
-    """Type-check an ImageToImage parameter object (JSON body, or unflattened query/form)."""
+def parse(shape: type[T], value: Any, *, from_strings: bool = False, action: str = "ImageToImage") -> T:
+    """Type-check the parameter object of ``action`` (JSON body, or unflattened query/form)."""
     if not isinstance(value, dict):
         msg = f"The request body must be a JSON object, got {type(value).__name__}."
         raise errors.InvalidParameterType(msg)
-    result: ImageToImageRequest = _walk(IMAGE_TO_IMAGE, value, "", from_strings)
+    try:
+        value = _without_nulls(shape, value)
+        result: T = ADAPTERS[shape].validate_python(value, context={"from_strings": from_strings})
+    except ValidationError as exc:
+        raise _wire_error(exc, value, action) from None
     return result
+
+
+def parse_params(value: Any, *, from_strings: bool = False) -> ImageToImageRequest:
+    """Type-check an ImageToImage parameter object."""
+    return parse(ImageToImageRequest, value, from_strings=from_strings)
+
+
+def _loc(error: ErrorDetails) -> tuple[int | str, ...]:
+    """Where the error is; a key that is not valid Unicode (a lone surrogate) is reported by the
+    object holding it, and is named here: no declared key is such a key."""
+    if error["type"] == "string_unicode" and not (error["loc"] and isinstance(error["loc"][-1], int)):
+        return (*error["loc"], error["input"])
+    return tuple(error["loc"])
+
+
+def _wire_error(exc: ValidationError, value: Any, action: str) -> errors.TencentError:
+    """The error the caller meets first reading its own object in order (as a hand walk would)."""
+    first = min(exc.errors(), key=lambda e: _position(value, _loc(e)))
+    path = ".".join(str(part) for part in _loc(first))
+    shown_path = untrusted.shown(path)[1:-1]
+    if first["type"] in ("extra_forbidden", "string_unicode"):
+        msg = f"The parameter `{shown_path}` is not defined for {action}."
+        return errors.UnknownParameter(msg)
+    expected = EXPECTED.get(first["type"])
+    if expected is None:  # a pydantic error type this table does not know: a defect, seen in tests
+        msg = f"unmapped validation error {first['type']!r} at {path!r}"
+        raise AssertionError(msg)
+    got = first["input"]
+    msg = f"Parameter `{shown_path}` must be {expected}, got {type(got).__name__} {untrusted.shown(got)}."
+    return errors.InvalidParameterType(msg)
+
+
+def _position(value: Any, loc: tuple[int | str, ...]) -> tuple[int, ...]:
+    """Where ``loc`` sits in ``value``, as indexes in reading order (keys in the order sent)."""
+    out: list[int] = []
+    for part in loc:
+        if isinstance(value, dict):  # errors lie among the first keys (see _without_nulls)
+            out.append(next((i for i, key in enumerate(value) if key == part), len(value)))
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            out.append(part)
+            value = value[part]
+        else:
+            out.append(0)
+    return tuple(out)
 
 
 def unflatten(flat: dict[str, str]) -> dict[str, Any]:
@@ -153,3 +241,18 @@ def unflatten(flat: dict[str, str]) -> dict[str, Any]:
             raise errors.InvalidParameterType(msg)
         node[parts[-1]] = value
     return root
+
+
+# --- compatibility: api/jobs.py names its requests by dict schemas; each maps onto a TypedDict above --
+Schema = dict[str, Any]
+IMAGE_TO_IMAGE: Schema = {key: key for key in ImageToImageRequest.__annotations__}
+_BY_KEYS = {keys(shape): shape for shape in ADAPTERS}
+
+
+def _walk(schema: Schema, value: Any, path: str, from_strings: bool) -> Any:
+    """Deprecated: ``parse(<TypedDict>, ...)``. Kept while api/jobs.py passes dict schemas."""
+    shape = _BY_KEYS.get(frozenset(schema))
+    if shape is None or path:
+        msg = f"declare this request as a TypedDict in restyle.api.shapes: {sorted(schema)}"
+        raise AssertionError(msg)
+    return parse(shape, value, from_strings=from_strings)

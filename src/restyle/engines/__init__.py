@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from restyle.imaging.arrays import U8
+from restyle.plugins import Plugin
 from restyle.styles import Style
 
 REGISTRY = {
@@ -35,14 +35,23 @@ class StyleRequest:
     progress: Callable[[int, int], None] | None = None
 
 
-class BaseEngine:
-    """Base class of every engine. Subclasses set ``name`` and implement ``stylize``."""
+class BaseEngine(Plugin):
+    """Base class of every engine. Subclasses set ``name`` and implement ``stylize``.
+
+    At startup every catalogue entry naming the engine goes through ``check_style``: a recipe typo or a
+    missing model file stops startup, naming the style, instead of failing calls later.
+    """
 
     name = "base"
+    #: Ray Serve gives replicas of this engine a GPU when the cluster has one
+    uses_gpu = False
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         """Return a new RGB uint8 image of the same size as ``image``."""
         raise NotImplementedError
+
+    def check_style(self, style: Style) -> None:
+        """Raise, naming the style, when this engine cannot render ``style`` (recipe, params, files)."""
 
     def available(self) -> tuple[bool, str]:
         """(works here, why not) for ``restyle doctor``."""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from restyle.engines import BaseEngine, StyleRequest
+from restyle.imaging.arrays import U8
 
 
 class Engine(BaseEngine):
     name = "identity"
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         return image.copy()

@@ -6,9 +6,11 @@ The one exception is a logo (``decode_rgba``): RGBA uint8 H×W×4, composited wi
 
 from __future__ import annotations
 
+from restyle.imaging.arrays import F32, U8
 from restyle.imaging.compose import over_colour, paste_rgba, rounded_rect_alpha
 from restyle.imaging.convert import (
     ensure_rgb,
+    fit,
     from_pil,
     from_pil_rgba,
     resize,
@@ -20,13 +22,16 @@ from restyle.imaging.encode import encode_jpeg, encode_png
 from restyle.imaging.text import LABEL_FONT_CHARS, text_mask
 
 __all__ = [
+    "F32",
     "LABEL_FONT_CHARS",
+    "U8",
     "DecodeLimits",
     "decode",
     "decode_rgba",
     "encode_jpeg",
     "encode_png",
     "ensure_rgb",
+    "fit",
     "from_pil",
     "from_pil_rgba",
     "over_colour",

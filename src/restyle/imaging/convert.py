@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from restyle.imaging.arrays import U8
+
 RGB_WHITE = (255, 255, 255)
 
 
@@ -78,6 +80,16 @@ def ensure_rgb(image: np.ndarray) -> np.ndarray:
 
 def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def fit(image: U8, side: int) -> U8:
+    """Downscale (area filter) so the long side is at most ``side``; never upscales."""
+    h, w = image.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
 def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from restyle.plugins import Plugin
+
 
 class Lease:
     """One job slot; released once."""
@@ -48,9 +50,7 @@ class Lease:
             return True
 
 
-class BaseLimiter:
-    name = "base"
-
+class BaseLimiter(Plugin):
     def acquire(self, account: str, limit: int) -> Lease:
         raise NotImplementedError
 

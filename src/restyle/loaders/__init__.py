@@ -7,12 +7,11 @@ the contract's error classes (ImageDecodeFailed, ImageSizeExceed, UrlIllegal, Im
 from __future__ import annotations
 
 from restyle.pipeline.job import ImageRef
+from restyle.plugins import Plugin
 
 
-class BaseLoader:
+class BaseLoader(Plugin):
     """Base class: ``load(ref, max_bytes, deadline_s)`` returns the image bytes."""
-
-    name = "base"
 
     def load(self, ref: ImageRef, *, max_bytes: int, deadline_s: float) -> bytes:
         raise NotImplementedError

@@ -31,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 
 from restyle import errors, untrusted
+from restyle.config import Settings
 from restyle.loaders import BaseLoader
 from restyle.pipeline.check import check_url
 from restyle.pipeline.job import ImageRef
@@ -199,6 +200,10 @@ class Loader(BaseLoader):
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self.ssl_context = ssl.create_default_context()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Loader:
+        return cls(allowlist=settings.url_allowlist, max_redirects=settings.max_redirects)
 
     def pick_address(self, host: str, port: int, deadline: float | None = None) -> list[IPAddress]:
         """Resolve ``host`` and return the addresses to connect to, if every one of them is allowed."""

@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
+from restyle.imaging.arrays import U8
+from restyle.plugins import Plugin
 
 Stage = Literal["input", "output"]
 
 
-class BaseModerator:
-    name = "base"
-
+class BaseModerator(Plugin):
     def check_text(self, fields: dict[str, str]) -> None:
         """Raise TextIllegalDetected naming the field and category when a text is not allowed."""
         raise NotImplementedError
 
-    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+    def check_image(self, image: U8, stage: Stage) -> None:
         """Raise ImageIllegalDetected (input) or GenerateImageFailed (output)."""
         raise NotImplementedError

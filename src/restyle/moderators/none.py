@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from restyle.imaging.arrays import U8
 from restyle.moderators import BaseModerator, Stage
 
 
@@ -13,5 +12,5 @@ class Moderator(BaseModerator):
     def check_text(self, fields: dict[str, str]) -> None:
         return None
 
-    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+    def check_image(self, image: U8, stage: Stage) -> None:
         return None

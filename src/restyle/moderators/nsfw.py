@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from restyle import errors, onnx_sessions
+from restyle.imaging.arrays import U8
 from restyle.moderators import BaseModerator, Stage
 from restyle.moderators import wordlist as wordlist_moderator
 
@@ -105,7 +106,7 @@ class Moderator(BaseModerator):
         over = [(name, scores[name]) for name, limit in self.thresholds.items() if scores[name] >= limit]
         return max(over, key=lambda item: item[1]) if over else None
 
-    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+    def check_image(self, image: U8, stage: Stage) -> None:
         found = self.verdict(image)
         if found is None:
             return

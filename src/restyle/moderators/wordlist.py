@@ -14,9 +14,9 @@ import unicodedata
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from restyle import errors
+from restyle.config import Settings
+from restyle.imaging.arrays import U8
 from restyle.moderators import BaseModerator, Stage
 
 _WORD = re.compile(r"[^\W_]+")
@@ -67,6 +67,10 @@ def load_terms(text: str) -> list[tuple[str, str]]:
 class Moderator(BaseModerator):
     name = "wordlist"
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Moderator:
+        return cls(settings.blocked_terms_file)
+
     def __init__(self, extra_file: Path | None = None) -> None:
         text = resources.files("restyle.moderators").joinpath("terms.txt").read_text("utf-8")
         self.terms = load_terms(text)
@@ -85,5 +89,5 @@ class Moderator(BaseModerator):
                     msg = f"{name} did not pass text moderation (stage: input, category: {category})."
                     raise errors.TextIllegalDetected(msg)
 
-    def check_image(self, image: np.ndarray, stage: Stage) -> None:
+    def check_image(self, image: U8, stage: Stage) -> None:
         return None

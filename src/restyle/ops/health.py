@@ -2,8 +2,8 @@
 
 ``/healthz`` (liveness) answers 200 while the process serves HTTP. ``/readyz`` (readiness) answers 200
 only when this node should get traffic: the account store answers, every backend that can be probed
-answers (a plugin is probed when it has a ``ready()`` method that raises on failure: the Redis limiter,
-the S3 storage, Ray engines), and the node is not draining. Load balancers take a node out on 503.
+answers (a plugin is probed when its class overrides ``Plugin.ready``, which raises on failure: the
+Redis limiter, the S3 storage, Ray engines), and the node is not draining. Load balancers take a node out on 503.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
+from restyle import plugins
 from restyle.ops import logs
 
 log = logging.getLogger("restyle.ops")
@@ -28,9 +29,8 @@ def probes(service: Any) -> dict[str, Any]:
     for name, engine in engines.items():
         parts[f"engine:{name}"] = engine
     for name, part in parts.items():
-        ready = getattr(part, "ready", None)
-        if callable(ready):
-            out[name] = ready
+        if plugins.probed(part):
+            out[name] = part.ready
     return out
 
 

@@ -1,4 +1,4 @@
-"""check_job(): every parameter rule of ImageToImage in one place, with teaching messages.
+"""Step 0 — check_job(): every parameter rule of ImageToImage in one place, with teaching messages.
 
 Types were checked at the wire edge (``api/shapes.py``); this checks values. Nothing is clamped
 silently, except LogoAdd, whose doc says any value other than 0 means 1.

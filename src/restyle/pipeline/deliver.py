@@ -1,4 +1,4 @@
-"""Step 11 — RspImgType: base64 text inline, or store and answer an expiring link."""
+"""Step 13 — RspImgType: base64 text inline, or store and answer an expiring link."""
 
 from __future__ import annotations
 

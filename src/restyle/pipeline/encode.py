@@ -1,4 +1,4 @@
-"""Step 10 — pixels → JPEG bytes (always re-encoded, with a provenance comment)."""
+"""Step 11 — pixels → JPEG bytes (always re-encoded, with a provenance comment)."""
 
 from __future__ import annotations
 

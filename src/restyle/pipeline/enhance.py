@@ -1,4 +1,4 @@
-"""Step 7 — EnhanceImage: sharpen / clarify with the configured upscaler (same output size)."""
+"""Step 8 — EnhanceImage: sharpen / clarify with the configured upscaler (same output size)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Moderation of the prompt texts, the input image, the caller's logo and the output image."""
+"""Steps 1, 2b, 4 and 10 — moderation of the prompt texts (1), the caller's logo (2b), the input image
+(4) and the output image (10)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Step 6 — RestoreFace N: restore up to N faces from the framed original into the stylised image."""
+"""Step 7 — RestoreFace N: restore up to N faces from the framed original into the stylised image."""
 
 from __future__ import annotations
 

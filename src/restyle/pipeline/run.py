@@ -1,4 +1,7 @@
-"""run(job, plugins) -> Result: the numbered steps of ImageToImage, nothing else."""
+"""run(job, plugins) -> Result: the numbered steps of ImageToImage, nothing else.
+
+Each step's module docstring starts with its number here (tests/pipeline/test_step_numbers.py).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from restyle.engines import BaseEngine
 from restyle.loaders import BaseLoader
 from restyle.moderators import BaseModerator
 from restyle.pipeline import decode, deliver, encode, enhance, frame, label, moderate, restore, stylize
-from restyle.pipeline.check import Limits, check_job, check_rect_inside
+from restyle.pipeline.check import Limits, check_job
 from restyle.pipeline.job import Job, Result
 from restyle.provenance import BaseProvenance, NoProvenance
 from restyle.provenance.facts import effective_parameters
@@ -78,29 +81,16 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         moderate.moderate_text(job, plugins.moderator)
     # 2. source (and logo) bytes: I/O, outside the compute gate (URL wins over base64)
     with _timed(t, "load", job):
-        data = decode.load_bytes(
-            job.source, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
+        data, logo_bytes = decode.load_sources(
+            job, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
         )
-        logo_bytes = None
-        if job.logo_add and job.logo is not None and job.logo.rect is not None:
-            logo_bytes = decode.load_bytes(
-                job.logo.image,
-                inline=plugins.inline_loader,
-                url=plugins.url_loader,
-                limits=limits.source,
-                field="LogoParam.LogoUrl",
-            )
-    # header check before taking a compute slot: oversized or tiny images are refused at once
-    _, w, h = imaging.probe(data, limits.source.decode)
+    _, w, h = imaging.probe(data, limits.source.decode)  # a bad size is refused before a compute slot
     with _compute_slot(plugins.compute, job):
-        # 2b. the caller's logo first: a logo that cannot be decoded or does not pass moderation fails
-        #    the job before the source is decoded or anything is stylised
+        # 2b. the caller's logo first: an undecodable or refused logo fails before anything is stylised
         logo = None
         if logo_bytes is not None:
             with _timed(t, "decode_logo", job):
-                # logos follow the input's format and size caps, but may be small (no 50 px floor)
-                logo_limits = replace(limits.source, decode=replace(limits.source.decode, min_side=0))
-                logo = decode.decode_logo(logo_bytes, logo_limits)  # RGBA: alpha kept
+                logo = decode.decode_logo(logo_bytes, limits.source)  # RGBA: alpha kept
                 del logo_bytes
             with _timed(t, "moderate_logo", job):
                 moderate.moderate_logo(logo, plugins.moderator)
@@ -115,9 +105,7 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         # 5. ResultConfig.Resolution
         with _timed(t, "frame", job):
             framed, faces = frame.frame(image, job.resolution, limits.origin_max_side)
-            if logo is not None and job.logo is not None and job.logo.rect is not None:
-                r = job.logo.rect  # fail before stylising when the rectangle cannot fit
-                check_rect_inside(r.x, r.y, r.width, r.height, framed.shape[1], framed.shape[0])
+            label.check_fits(framed, job, logo)  # fail before stylising when LogoRect cannot fit
             del image
         # 6. style engine
         seed = job.seed if job.seed is not None else zlib.crc32(framed[::17, ::17].tobytes()) & 0x7FFFFFFF
@@ -133,11 +121,8 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             styled = enhance.enhance(styled, bool(job.enhance), plugins.upscaler)
         # 9. label: the caller's logo in LogoRect, or the default text
         with _timed(t, "label", job):
-            if logo is not None and job.logo is not None and job.logo.rect is not None:
-                styled = label.place_logo(styled, logo, job.logo.rect)
-                del logo
-            elif job.logo_add:
-                styled = label.default_label(styled)
+            styled = label.label(styled, job, logo)
+            del logo
         # 10. output moderation: of exactly what is delivered, the caller's logo included
         with _timed(t, "moderate_output", job):
             moderate.moderate_image(styled, plugins.moderator, stage="output")
@@ -145,12 +130,27 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
         with _timed(t, "encode", job):
             out, content_type = encode.encode(styled, limits.jpeg_quality)
     h, w = styled.shape[:2]
+    result = Result("", out, w, h, style.id, style.engine, strength, seed, t)
+    return _provide(result, job, plugins, limits, content_type=content_type, base_url=base_url)
+
+
+def _provide(
+    result: Result, job: Job, plugins: Plugins, limits: RunLimits, *, content_type: str, base_url: str
+) -> Result:
+    """Steps 12 and 13 of ``run``, after the compute slot is given back: the file and the answer."""
+    engine = plugins.engines[result.engine]
+    r, t = result, result.timings_ms
     effective = effective_parameters(
-        style, plugins.engines[style.engine], strength=strength, seed=seed, width=w, height=h
+        plugins.catalogue[r.style_id],
+        engine,
+        strength=r.strength,
+        seed=r.seed,
+        width=r.width,
+        height=r.height,
     )
     # 12. provenance inside the file (C2PA manifest, AIGC XMP label)
     with _timed(t, "provenance", job):
-        out = plugins.provenance.embed(out, content_type, effective, content_id=job.request_id)
+        out = plugins.provenance.embed(r.data, content_type, effective, content_id=job.request_id)
     # 13. deliver
     with _timed(t, "deliver", job):
         result_image = deliver.deliver(
@@ -161,6 +161,4 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             ttl_s=limits.result_ttl_s,
             base_url=base_url,
         )
-    return Result(
-        result_image, out, w, h, style.id, style.engine, strength, seed, t, {"effective": effective}
-    )
+    return replace(r, result_image=result_image, data=out, extra={"effective": effective})

@@ -1,4 +1,4 @@
-"""Step 5 — the style engine named by the catalogue entry."""
+"""Step 6 — the style engine named by the catalogue entry."""
 
 from __future__ import annotations
 

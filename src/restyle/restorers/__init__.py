@@ -6,16 +6,12 @@ of the same size).
 
 from __future__ import annotations
 
-import numpy as np
-
 from restyle.faces import Box
+from restyle.imaging.arrays import U8
+from restyle.plugins import Plugin
 
 
-class BaseRestorer:
-    name = "base"
-
-    def restore(
-        self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
-    ) -> np.ndarray:
+class BaseRestorer(Plugin):
+    def restore(self, original: U8, stylized: U8, max_faces: int, faces: list[Box] | None = None) -> U8:
         """``faces``: boxes already found by the pipeline (largest first), or None to detect here."""
         raise NotImplementedError

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from restyle.faces import Box, detect_faces
+from restyle.imaging.arrays import U8
 from restyle.restorers import BaseRestorer
 
 STRENGTH = 0.75  # weight of the restored face at the ellipse's centre
@@ -52,9 +53,7 @@ class Restorer(BaseRestorer):
     def __init__(self, strength: float = STRENGTH) -> None:
         self.strength = strength
 
-    def restore(
-        self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
-    ) -> np.ndarray:
+    def restore(self, original: U8, stylized: U8, max_faces: int, faces: list[Box] | None = None) -> U8:
         if max_faces <= 0:
             return stylized
         faces = detect_faces(original, max_faces) if faces is None else faces[:max_faces]

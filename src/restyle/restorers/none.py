@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from restyle.faces import Box
+from restyle.imaging.arrays import U8
 from restyle.restorers import BaseRestorer
 
 
 class Restorer(BaseRestorer):
     name = "none"
 
-    def restore(
-        self, original: np.ndarray, stylized: np.ndarray, max_faces: int, faces: list[Box] | None = None
-    ) -> np.ndarray:
+    def restore(self, original: U8, stylized: U8, max_faces: int, faces: list[Box] | None = None) -> U8:
         return stylized

@@ -17,7 +17,7 @@ same: :class:`RemoteEngine` *is* a :class:`~restyle.engines.BaseEngine`.
   are handed over together, and the engine paints those that share a preset in one pipeline call, each
   with its own seed. ``max_ongoing_requests`` is raised to the batch size so a replica can fill a batch.
 * GPU placement: when the cluster has GPUs, replicas of engines that use one (``uses_gpu = True`` on
-  the engine class, or a known GPU engine name) reserve ``ray_num_gpus`` each.
+  the engine class, see ``BaseEngine``) reserve ``ray_num_gpus`` each.
 * Cancellation: the API side waits in short slices and checks the job's budget between them; a job
   that is out of time or abandoned cancels its Serve request. Replicas also stop at their own
   deadline (``job_timeout_s``) through the engine's ``checkpoint``.
@@ -40,6 +40,7 @@ import numpy as np
 
 from restyle import engines, errors, plugins
 from restyle.engines import BaseEngine, StyleRequest
+from restyle.imaging.arrays import U8
 from restyle.styles import Style
 
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the environment
@@ -50,7 +51,6 @@ if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the
 
 log = logging.getLogger("restyle.serving.ray")
 APP_PREFIX = "restyle-engine-"
-GPU_ENGINES = {"diffusion", "diffusers_img2img", "onnx", "onnx_model"}
 POLL_S = 0.1
 
 
@@ -88,23 +88,20 @@ class EngineReplica:
             _bind_replica_grpc_to_loopback()
         self.name = engine_name
         self.deadline_s = deadline_s
-        cls: Any = plugins.resolve("engine", engine_name, engines.REGISTRY)
-        if settings is not None and hasattr(cls, "from_settings"):
+        cls: type[BaseEngine] = plugins.resolve("engine", engine_name, engines.REGISTRY)
+        if settings is not None:
             from restyle.config import Settings
+            from restyle.service import configured_catalogue
 
             self.settings: Any = Settings(**settings)
             self.engine: BaseEngine = cls.from_settings(self.settings)
+            # a style its engine cannot run here fails the deployment, naming it
+            for style in configured_catalogue(self.settings).values():
+                if style.engine == engine_name:
+                    self.engine.check_style(style)
         else:
             self.settings = None
             self.engine = cls()
-        if settings is not None:  # a style its engine cannot run here fails the deployment, naming it
-            from restyle.service import configured_catalogue
-
-            check = getattr(self.engine, "check_style", None)
-            if check is not None and self.settings is not None:
-                for style in configured_catalogue(self.settings).values():
-                    if style.engine == engine_name:
-                        check(style)
 
     def describe(self) -> dict[str, Any]:
         """What this replica was built with (tests, operators)."""
@@ -303,7 +300,7 @@ class RayBackend:
             self.batched.add(name)
         if self.settings.ray_address != "local" and app_name in serve.status().applications:
             return serve.get_app_handle(app_name)  # another node deployed it already (same settings)
-        wants_gpu = bool(getattr(engine_cls, "uses_gpu", name in GPU_ENGINES))
+        wants_gpu = bool(engine_cls.uses_gpu)
         options: dict[str, Any] = {"num_cpus": s.ray_num_cpus}
         if has_gpu and wants_gpu and s.ray_num_gpus > 0:
             options["num_gpus"] = s.ray_num_gpus
@@ -351,7 +348,7 @@ class RemoteEngine(BaseEngine):
         self.name = name
         self.backend = backend
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         from ray.serve.exceptions import BackPressureError
 
         request.checkpoint()

@@ -10,13 +10,23 @@ import hashlib
 import hmac
 import re
 import time
+from typing import TYPE_CHECKING, Self
+
+from restyle.plugins import Plugin
+
+if TYPE_CHECKING:
+    from restyle.config import Settings
 
 
-class BaseStorage:
+class BaseStorage(Plugin):
     """Base class. ``put`` stores bytes under a key; ``url_for`` makes a link that expires in ``ttl_s``."""
 
-    name = "base"
     serves_locally = True  # results are served by restyle's /results route
+
+    @classmethod
+    def from_settings(cls, settings: Settings, signer: LinkSigner | None = None) -> Self:
+        """Build with the node's link ``signer`` (the default passes it as the only argument)."""
+        return cls(needs_signer(cls.name, signer))  # type: ignore[call-arg]
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
         raise NotImplementedError
@@ -76,3 +86,11 @@ class LinkSigner:
 
     def valid(self, key: str, expires: str, signature: str, now: float | None = None) -> bool:
         return self.expires_at(key, expires, signature, now) is not None
+
+
+def needs_signer(name: str, signer: LinkSigner | None) -> LinkSigner:
+    """Storages that serve through /results sign their links: building one without a signer is a bug."""
+    if signer is None:
+        msg = f"storage {name} needs the node's link signer"
+        raise TypeError(msg)
+    return signer

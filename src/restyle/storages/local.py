@@ -8,7 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from restyle.storages import BaseStorage, LinkSigner
+from restyle.config import Settings
+from restyle.storages import BaseStorage, LinkSigner, needs_signer
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,128}\.(jpg|png)$")
 
@@ -20,6 +21,10 @@ class Storage(BaseStorage):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.signer = signer
+
+    @classmethod
+    def from_settings(cls, settings: Settings, signer: LinkSigner | None = None) -> Storage:
+        return cls(settings.data_dir / "results", needs_signer(cls.name, signer))
 
     def _path(self, key: str) -> Path:
         if not KEY_RE.match(key):

@@ -5,11 +5,10 @@ Each file exports ``Upscaler`` with ``enhance(image) -> image`` of the same size
 
 from __future__ import annotations
 
-import numpy as np
+from restyle.imaging.arrays import U8
+from restyle.plugins import Plugin
 
 
-class BaseUpscaler:
-    name = "base"
-
-    def enhance(self, image: np.ndarray) -> np.ndarray:
+class BaseUpscaler(Plugin):
+    def enhance(self, image: U8) -> U8:
         raise NotImplementedError

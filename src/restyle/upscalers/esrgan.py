@@ -91,7 +91,7 @@ class Upscaler(BaseUpscaler):
             return False, f"model file {self.model} is missing"
         return True, f"{self.model.name} ({self.model.stat().st_size // 1024} KiB), onnxruntime {version}"
 
-    def enhance(self, image: np.ndarray) -> np.ndarray:
+    def enhance(self, image: U8) -> U8:
         if not self.available()[0]:
             return self.fallback.enhance(image)
         h, w = image.shape[:2]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
+from restyle.imaging.arrays import U8
 from restyle.upscalers import BaseUpscaler
 
 
 class Upscaler(BaseUpscaler):
     name = "none"
 
-    def enhance(self, image: np.ndarray) -> np.ndarray:
+    def enhance(self, image: U8) -> U8:
         return image

@@ -15,6 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from restyle.imaging.arrays import U8
 from restyle.upscalers import BaseUpscaler
 
 _CROSS = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
@@ -39,7 +40,7 @@ class Upscaler(BaseUpscaler):
         self.noise_floor = noise_floor
         self.overshoot = overshoot
 
-    def enhance(self, image: np.ndarray) -> np.ndarray:
+    def enhance(self, image: U8) -> U8:
         lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB)
         lum = lab[:, :, 0].astype(np.float32)
         fine = cv2.GaussianBlur(lum, (0, 0), self.fine_sigma)

@@ -2,8 +2,8 @@
 
 One function per recipe name, registered with ``@recipe`` in the family modules, on shared building blocks:
 
-* families: ``cartoon`` (201, 123, 210, 107, 124, 116), ``painting`` (104, 133, 134, 125, 203), ``sketch``
-  (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129, 130, 131);
+* families: ``cartoon`` (201, 123, 210, 107, 124, 116), ``painting`` (133, 134, 125), ``washes`` (104, 203),
+  ``sketch`` (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129, 130, 131);
 * building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
   (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
   (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
@@ -27,12 +27,13 @@ import cv2
 import numpy as np
 
 from restyle.engines import BaseEngine, StyleRequest
-from restyle.engines.classic import cartoon, face, materials, painting, prints, sketch
+from restyle.engines.classic import cartoon, face, materials, painting, prints, sketch, washes
 from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
+from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
-_FAMILIES = (cartoon, materials, painting, prints, sketch)  # imported for their @recipe registrations
+_FAMILIES = (cartoon, materials, painting, prints, sketch, washes)  # imported for their @recipe registrations
 
 #: inputs with a longer side are styled at this side, then upsampled (the blend uses the full-size input)
 MAX_SIDE = 2048
@@ -47,7 +48,13 @@ def blend(original: U8, styled: U8, strength: float) -> U8:
 class Engine(BaseEngine):
     name = "classic"
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def check_style(self, style: Style) -> None:
+        """A recipe name the engine does not have stops startup, naming the style."""
+        if style.recipe not in RECIPES:
+            msg = f"style {style.id}: classic engine has no recipe {style.recipe!r}; it has {', '.join(sorted(RECIPES))}"
+            raise ValueError(msg)
+
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         fn = RECIPES.get(request.style.recipe)
         if fn is None:
             msg = f"classic engine has no recipe {request.style.recipe!r} (style {request.style.id})"

@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from restyle.engines.classic.base import F32, U8, Colour, seed_sequence
+from restyle.imaging import fit
 
 # --- toolkit: sizes, conversions, per-pixel arithmetic ---------------------------------------------------
 
@@ -22,14 +23,7 @@ def _a(x: Any) -> F32:
     return np.asarray(x, dtype=np.float32)
 
 
-def _fit(image: U8, side: int) -> U8:
-    """Downscale (area filter) so the long side is at most ``side``; never upscales."""
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    if scale >= 1.0:
-        return image
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+_fit = fit  # downscale so the long side is at most ``side`` (restyle.imaging owns resizing)
 
 
 def _to(image: Any, shape: Sequence[int], interp: int = cv2.INTER_LINEAR) -> Any:

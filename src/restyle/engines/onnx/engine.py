@@ -19,9 +19,11 @@ from restyle import onnx_sessions
 from restyle.engines import BaseEngine, StyleRequest
 from restyle.engines.onnx.catalogue import style_weights
 from restyle.engines.onnx.graph import free_spatial_dims, split_spatial_stats
-from restyle.engines.onnx.network import Network, _fit, blend
+from restyle.engines.onnx.network import Network, blend
 from restyle.engines.onnx.references import STYLE_SIDE, TEXTURES, texture
 from restyle.engines.onnx.spec import ModelSpec
+from restyle.imaging import fit
+from restyle.imaging.arrays import U8
 from restyle.styles import Style
 
 if TYPE_CHECKING:
@@ -122,7 +124,7 @@ class Engine(BaseEngine):
 
     # -- stylise -----------------------------------------------------------------------------------
 
-    def stylize(self, image: np.ndarray, request: StyleRequest) -> np.ndarray:
+    def stylize(self, image: U8, request: StyleRequest) -> U8:
         style = request.style
         p = style.params
         if style.recipe == "multistyle26":
@@ -150,7 +152,7 @@ class Engine(BaseEngine):
         tile -= tile % spec.multiple
         overlap -= overlap % spec.multiple
         stats_side = int(p.get("stats_side", 0)) or max(tile, self.tile)
-        work = _fit(image, spec.max_side) if spec.max_side else image
+        work = fit(image, spec.max_side) if spec.max_side else image
         styled = net(
             work, extra, tile=tile, overlap=overlap, stats_side=stats_side, between=request.checkpoint
         )

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from restyle.engines.onnx.spec import F32, U8, ModelSpec, from_model, to_model
+from restyle.imaging import fit
 from restyle.imaging.tiles import tiled
 
 
@@ -67,7 +68,7 @@ class Network:
             )
             return from_model(out, spec)
         # statistics of the whole picture, from a copy at most stats_side large (exact when it fits)
-        small = _fit(image, stats_side or tile)
+        small = fit(image, stats_side or tile)
         values = self.stats.run(
             None, {self.input_name: _as_batch(to_model(small, self.spec), self.spec), **extra}
         )
@@ -90,14 +91,3 @@ def _as_batch(x: F32, spec: ModelSpec) -> F32:
         x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="edge")
     t = x.transpose(2, 0, 1)[None] if spec.layout == "NCHW" else x[None]
     return np.ascontiguousarray(t)
-
-
-def _fit(image: U8, side: int) -> U8:
-    """Downscale (area filter) so the long side is at most ``side``; never upscales."""
-    # Copied from restyle.engines.classic.toolkit._fit
-    h, w = image.shape[:2]
-    scale = side / max(h, w)
-    if scale >= 1.0:
-        return image
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
