@@ -106,10 +106,12 @@ def test_hostile_sizes_stop_at_the_first_error() -> None:
         shapes.parse_params({"LogoParam": many})
 
 
-def test_compat_dict_schemas_map_onto_the_typed_dicts() -> None:
-    """api/jobs.py still names its requests with dict schemas; they reach the same validators."""
-    submit_schema = {**shapes.IMAGE_TO_IMAGE, "ClientToken": "str", "CallbackUrl": "str", "ResultTtl": "int"}
-    assert shapes._walk(submit_schema, {"ResultTtl": 60}, "", False) == {"ResultTtl": 60}
-    assert shapes._walk({"JobId": "str"}, {"JobId": "x"}, "", False) == {"JobId": "x"}
-    with pytest.raises(AssertionError, match="declare this request as a TypedDict"):
-        shapes._walk({"Other": "str"}, {}, "", False)
+def test_job_actions_have_their_own_shapes_and_name_their_action() -> None:
+    assert shapes.parse(shapes.SubmitImageToImageJobRequest, {"ResultTtl": 60}) == {"ResultTtl": 60}
+    assert shapes.parse(shapes.JobIdRequest, {"JobId": "x"}) == {"JobId": "x"}
+    with pytest.raises(errors.UnknownParameter, match="`Styles` is not defined for QueryImageToImageJob"):
+        shapes.parse(shapes.JobIdRequest, {"JobId": "x", "Styles": ["201"]}, action="QueryImageToImageJob")
+    with pytest.raises(errors.InvalidParameterType, match="`ResultTtl` must be"):
+        shapes.parse(
+            shapes.SubmitImageToImageJobRequest, {"ResultTtl": "soon"}, action="SubmitImageToImageJob"
+        )

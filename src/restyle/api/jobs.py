@@ -43,13 +43,6 @@ ACTIONS = (SUBMIT, QUERY, CANCEL, DELETE)
 #: ran out still queries, cancels and deletes the jobs it paid for
 QUOTA_FREE = (QUERY, CANCEL, DELETE)
 
-SUBMIT_SCHEMA: shapes.Schema = {
-    **shapes.IMAGE_TO_IMAGE,
-    "ClientToken": "str",
-    "CallbackUrl": "str",
-    "ResultTtl": "int",
-}
-JOB_SCHEMA: shapes.Schema = {"JobId": "str"}
 TTL_RANGE = (60, 7 * 24 * 3600)
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]{1,64}$")
 
@@ -139,15 +132,10 @@ def answer(
 
 
 # --- the actions --------------------------------------------------------------------------------
-def _parse(schema: shapes.Schema, value: Any, from_strings: bool, action: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        msg = f"The request body must be a JSON object, got {type(value).__name__}."
-        raise errors.InvalidParameterType(msg)
-    try:
-        out: dict[str, Any] = shapes._walk(schema, value, "", from_strings)
-    except errors.UnknownParameter as exc:
-        raise errors.UnknownParameter(exc.detail.replace("ImageToImage", action)) from None
-    return out
+def _parse(shape: Any, value: Any, from_strings: bool, action: str) -> dict[str, Any]:
+    """The request's TypedDict (``shapes``), validated; errors name ``action``."""
+    params: dict[str, Any] = shapes.parse(shape, value, from_strings=from_strings, action=action)
+    return params
 
 
 def _owned(system: JobSystem, params: dict[str, Any], key: KeyRecord) -> JobRecord:
@@ -175,11 +163,11 @@ async def handle(
 ) -> dict[str, Any]:
     """One job action; returns the Response fields (RequestId is added by the envelope)."""
     if action == SUBMIT:
-        params = _parse(SUBMIT_SCHEMA, raw, from_strings, action)
+        params = _parse(shapes.SubmitImageToImageJobRequest, raw, from_strings, action)
         return await submit(
             params, key=key, service=service, system=system, request_id=request_id, base_url=base_url
         )
-    params = _parse(JOB_SCHEMA, raw, from_strings, action)
+    params = _parse(shapes.JobIdRequest, raw, from_strings, action)
 
     def work() -> dict[str, Any]:
         rec = _owned(system, params, key)

@@ -241,18 +241,3 @@ def unflatten(flat: dict[str, str]) -> dict[str, Any]:
             raise errors.InvalidParameterType(msg)
         node[parts[-1]] = value
     return root
-
-
-# --- compatibility: api/jobs.py names its requests by dict schemas; each maps onto a TypedDict above --
-Schema = dict[str, Any]
-IMAGE_TO_IMAGE: Schema = {key: key for key in ImageToImageRequest.__annotations__}
-_BY_KEYS = {keys(shape): shape for shape in ADAPTERS}
-
-
-def _walk(schema: Schema, value: Any, path: str, from_strings: bool) -> Any:
-    """Deprecated: ``parse(<TypedDict>, ...)``. Kept while api/jobs.py passes dict schemas."""
-    shape = _BY_KEYS.get(frozenset(schema))
-    if shape is None or path:
-        msg = f"declare this request as a TypedDict in restyle.api.shapes: {sorted(schema)}"
-        raise AssertionError(msg)
-    return parse(shape, value, from_strings=from_strings)
