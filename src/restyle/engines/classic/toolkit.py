@@ -70,11 +70,15 @@ def _tint(image: F32, rgb: Colour) -> F32:
 
 def _times(image: F32, m: F32) -> F32:
     """Multiply every channel by the single-channel map ``m``."""
+    if image.ndim == 3 and m.ndim == 2 and image.flags.c_contiguous and m.flags.c_contiguous:
+        return _a(image * m[..., None])  # broadcast: no three-channel copy of the map
     return _a(cv2.multiply(image, cv2.merge([m, m, m])))
 
 
 def _plus(image: F32, m: F32) -> F32:
     """Add the single-channel map ``m`` to every channel."""
+    if image.ndim == 3 and m.ndim == 2 and image.flags.c_contiguous and m.flags.c_contiguous:
+        return _a(image + m[..., None])
     return _a(cv2.add(image, cv2.merge([m, m, m])))
 
 
