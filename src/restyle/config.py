@@ -1,20 +1,28 @@
 """Settings: each option declared once, with its type, default and one-line doc.
 
 Sources, later wins: the defaults below, an optional TOML file (``--config`` or ``RESTYLE_CONFIG``), then
-``RESTYLE_<NAME>`` environment variables (lists as JSON, e.g. ``RESTYLE_REGIONS='["ap-singapore"]'``).
+``RESTYLE_<NAME>`` environment variables (lists as JSON, e.g. ``RESTYLE_REGIONS='["ap-singapore"]'``), then
+explicit values (command-line flags). pydantic-settings reads them (:meth:`Settings.settings_customise_sources`);
+tables (``onnx_models``, ``diffusion_styles``) of several sources are merged key by key.
 """
 
 from __future__ import annotations
 
 import os
-import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 MiB = 1024 * 1024
+_TOML_FILE: ContextVar[Path | None] = ContextVar("restyle_toml_file", default=None)  # set by load_settings
 
 
 class OnnxModel(BaseModel):
@@ -395,18 +403,30 @@ class Settings(BaseSettings):
     def resolved_compute_threads(self) -> int:
         return self.compute_threads or max(1, os.cpu_count() or 1)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """First wins: explicit values, ``RESTYLE_*`` environment, the TOML file of :func:`load_settings`."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_TOML_FILE.get())
+        return init_settings, env_settings, toml
+
 
 def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
-    """Build settings from defaults, an optional TOML file, the environment, then explicit overrides."""
+    """Settings from the defaults, a TOML file (``config_file`` or ``RESTYLE_CONFIG``), the environment,
+    then ``overrides`` (those that are not None: flags left unset)."""
     path = config_file or os.environ.get("RESTYLE_CONFIG")
-    file_values: dict[str, Any] = {}
-    if path:
-        with open(path, "rb") as fh:
-            file_values = tomllib.load(fh)
-    env_values = {k: v for k, v in Settings().model_dump().items() if _from_env(k)}
-    merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
-    return Settings(**merged)
-
-
-def _from_env(name: str) -> bool:
-    return f"RESTYLE_{name.upper()}" in os.environ
+    toml_file = Path(path) if path else None
+    if toml_file is not None and not toml_file.is_file():
+        msg = f"settings file {str(toml_file)!r} does not exist or is not a file"
+        raise FileNotFoundError(msg)
+    token = _TOML_FILE.set(toml_file)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    finally:
+        _TOML_FILE.reset(token)
