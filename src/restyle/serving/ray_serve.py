@@ -227,16 +227,35 @@ def batched_replica_class() -> Any:
     return BatchedEngineReplica
 
 
+# The one Ray internal restyle touches. Ray Serve has no option for the address of a replica's
+# inter-deployment gRPC server: ``Replica._on_initialized`` calls
+# ``add_port_to_grpc_server(self._server, "[::]:0")`` (all interfaces) whatever the node address. On a
+# private loopback cluster restyle rebinds that call to 127.0.0.1, for this exact Ray only (the pin in
+# constraints-ray.txt); tests/scale/test_ray.py fails when Ray or that call changes.
+RAY_PATCHED = "2.60.0"
+PATCHED_CALL = 'add_port_to_grpc_server(self._server, "[::]:0")'
+
+
+def check_loopback_patch() -> None:
+    """Stop startup with a clear message when the installed Ray is not the one the patch was made for."""
+    import ray
+
+    if ray.__version__ != RAY_PATCHED:
+        msg = (
+            f"ray_address=local keeps Ray Serve replicas on loopback by rebinding an internal of Ray "
+            f"{RAY_PATCHED}, but Ray {ray.__version__} is installed: install the pinned Ray "
+            f"(pip install -c constraints-ray.txt 'ray[serve]'), or join a cluster (ray_address=auto)"
+        )
+        raise RuntimeError(msg)
+
+
 def _bind_replica_grpc_to_loopback() -> None:
-    """Serve replicas open an inter-deployment gRPC server on ``[::]:0`` whatever the node address
-    (ray 2.60, ``serve/_private/replica.py``); on a private loopback cluster bind it to 127.0.0.1.
-    Runs in the replica before Serve starts that server."""
-    try:
-        from ray.serve._private import replica
-    except ImportError:  # pragma: no cover - layout of another ray version
-        return
-    original: Any = getattr(replica, "add_port_to_grpc_server", None)
-    if original is None or getattr(original, "_restyle_loopback", False):
+    """In the replica, before Serve starts its inter-deployment gRPC server: bind it to 127.0.0.1."""
+    check_loopback_patch()
+    from ray.serve._private import replica
+
+    original: Any = replica.add_port_to_grpc_server  # type: ignore[attr-defined]
+    if getattr(original, "_restyle_loopback", False):
         return
 
     def add_port(server: Any, address: str) -> Any:
@@ -263,6 +282,7 @@ class RayBackend:
         s = self.settings
         if s.ray_address == "local":
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            check_loopback_patch()
         import ray
         from ray import serve
 
