@@ -168,12 +168,12 @@ def test_loopback_patch_matches_the_installed_ray() -> None:
     import ray
     from ray.serve._private import replica
 
-    from restyle.serving import ray_serve
+    from restyle.serving import ray_loopback
 
     root = Path(__file__).resolve().parents[2]
     pin = re.search(r"^ray==(\S+)$", (root / "constraints-ray.txt").read_text("utf-8"), re.MULTILINE)
-    assert pin is not None and pin.group(1) == ray.__version__ == ray_serve.RAY_PATCHED
+    assert pin is not None and pin.group(1) == ray.__version__ == ray_loopback.RAY_PATCHED
     source = inspect.getsource(replica)
-    assert source.count(ray_serve.PATCHED_CALL) == 1, "Ray changed how replicas bind their gRPC server"
+    assert source.count(ray_loopback.PATCHED_CALL) == 1, "Ray changed how replicas bind their gRPC server"
     assert list(inspect.signature(replica.add_port_to_grpc_server).parameters) == ["server", "address"]
-    ray_serve.check_loopback_patch()
+    ray_loopback.check_loopback_patch()

@@ -41,6 +41,7 @@ import numpy as np
 from restyle import engines, errors, plugins
 from restyle.engines import BaseEngine, StyleRequest
 from restyle.imaging.arrays import U8
+from restyle.serving.ray_loopback import bind_replica_grpc_to_loopback, check_loopback_patch
 from restyle.styles import Style
 
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the environment
@@ -85,7 +86,7 @@ class EngineReplica:
         settings: dict[str, Any] | None = None,
     ) -> None:
         if loopback:
-            _bind_replica_grpc_to_loopback()
+            bind_replica_grpc_to_loopback()
         self.name = engine_name
         self.deadline_s = deadline_s
         cls: type[BaseEngine] = plugins.resolve("engine", engine_name, engines.REGISTRY)
@@ -225,46 +226,6 @@ def batched_replica_class() -> Any:
 
     _BATCHED["cls"] = BatchedEngineReplica
     return BatchedEngineReplica
-
-
-# The one Ray internal restyle touches. Ray Serve has no option for the address of a replica's
-# inter-deployment gRPC server: ``Replica._on_initialized`` calls
-# ``add_port_to_grpc_server(self._server, "[::]:0")`` (all interfaces) whatever the node address. On a
-# private loopback cluster restyle rebinds that call to 127.0.0.1, for this exact Ray only (the pin in
-# constraints-ray.txt); tests/scale/test_ray.py fails when Ray or that call changes.
-RAY_PATCHED = "2.60.0"
-PATCHED_CALL = 'add_port_to_grpc_server(self._server, "[::]:0")'
-
-
-def check_loopback_patch() -> None:
-    """Stop startup with a clear message when the installed Ray is not the one the patch was made for."""
-    import ray
-
-    if ray.__version__ != RAY_PATCHED:
-        msg = (
-            f"ray_address=local keeps Ray Serve replicas on loopback by rebinding an internal of Ray "
-            f"{RAY_PATCHED}, but Ray {ray.__version__} is installed: install the pinned Ray "
-            f"(pip install -c constraints-ray.txt 'ray[serve]'), or join a cluster (ray_address=auto)"
-        )
-        raise RuntimeError(msg)
-
-
-def _bind_replica_grpc_to_loopback() -> None:
-    """In the replica, before Serve starts its inter-deployment gRPC server: bind it to 127.0.0.1."""
-    check_loopback_patch()
-    from ray.serve._private import replica
-
-    original: Any = replica.add_port_to_grpc_server  # type: ignore[attr-defined]
-    if getattr(original, "_restyle_loopback", False):
-        return
-
-    def add_port(server: Any, address: str) -> Any:
-        if address.startswith("[::]:"):
-            address = "127.0.0.1:" + address.rsplit(":", 1)[1]
-        return original(server, address)
-
-    add_port._restyle_loopback = True  # type: ignore[attr-defined]
-    replica.add_port_to_grpc_server = add_port  # type: ignore[attr-defined]
 
 
 class RayBackend:
