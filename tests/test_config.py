@@ -38,3 +38,15 @@ def test_typed_and_strict(tmp_path: Path) -> None:
     cfg.write_text("result_ttl_s = 'soon'\n")
     with pytest.raises(ValidationError):
         load_settings(cfg)
+
+
+def test_missing_file_is_an_error_and_tables_merge(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+    cfg = tmp_path / "restyle.toml"
+    cfg.write_text('[diffusion_styles.900]\ntemplate = "a {prompt}"\n')
+    monkeypatch.setenv("RESTYLE_DIFFUSION_STYLES", '{"901": {"template": "b {prompt}"}}')
+    s = load_settings(cfg, host="0.0.0.0", port=None)
+    assert sorted(s.diffusion_styles) == ["900", "901"]  # pydantic-settings merges tables of sources
+    assert (s.host, s.port) == ("0.0.0.0", 8080)
+    assert "900" not in Settings().diffusion_styles  # the TOML file is read by load_settings only

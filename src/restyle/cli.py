@@ -36,14 +36,9 @@ app.add_typer(models_app, name="models")  # restyle models add | list | check (d
 
 def _version(value: bool) -> None:
     if value:
-        from importlib.metadata import PackageNotFoundError, version
+        from restyle import __version__
 
-        try:
-            print(f"restyle {version('restyle')}")
-        except PackageNotFoundError:  # running from a source tree without installing
-            from restyle import __version__
-
-            print(f"restyle {__version__}")
+        print(f"restyle {__version__}")
         raise typer.Exit
 
 

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+import restyle
 from tests.api.test_admission import GatedImageServer, call, client, gated, wait_for
 from tests.conftest import Server, encode, photo
 from tests.scale.backends import RedisServer
@@ -56,7 +57,7 @@ def test_metrics_health_and_readiness(make_server: object, redis_server: RedisSe
     assert metric(text, "restyle_result_bytes_sum") > 1000
     for gauge in ("restyle_slots_in_use", "restyle_compute_queue_depth", "restyle_inflight_calls"):
         assert f"\n{gauge} 0.0" in text
-    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok", "version": restyle.__version__}
     ready = httpx.get(f"{server.url}/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["checks"] == {"draining": "no", "store": "ok", "limiter": "ok"}

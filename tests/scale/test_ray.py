@@ -158,3 +158,22 @@ def test_out_of_budget_cancels_the_remote_call() -> None:
     with pytest.raises(errors.RequestTimeout):
         engine.stylize(np.zeros((4, 4, 3), np.uint8), request)  # type: ignore[attr-defined]
     assert response.cancelled
+
+
+def test_loopback_patch_matches_the_installed_ray() -> None:
+    """The replica gRPC rebinding is made for one Ray: this fails when Ray, or the call it patches, changes."""
+    import inspect
+    import re
+
+    import ray
+    from ray.serve._private import replica
+
+    from restyle.serving import ray_loopback
+
+    root = Path(__file__).resolve().parents[2]
+    pin = re.search(r"^ray==(\S+)$", (root / "constraints-ray.txt").read_text("utf-8"), re.MULTILINE)
+    assert pin is not None and pin.group(1) == ray.__version__ == ray_loopback.RAY_PATCHED
+    source = inspect.getsource(replica)
+    assert source.count(ray_loopback.PATCHED_CALL) == 1, "Ray changed how replicas bind their gRPC server"
+    assert list(inspect.signature(replica.add_port_to_grpc_server).parameters) == ["server", "address"]
+    ray_loopback.check_loopback_patch()

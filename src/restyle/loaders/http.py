@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpcore
 
-from restyle import errors, untrusted
+from restyle import __version__, errors, untrusted
 from restyle.config import Settings
 from restyle.loaders import BaseLoader
 from restyle.pipeline.check import check_url
@@ -39,6 +39,7 @@ from restyle.pipeline.job import ImageRef
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 REDIRECTS = (301, 302, 303, 307, 308)
+USER_AGENT = f"restyle/{__version__}"  # downloads and job callbacks
 
 
 def address_allowed(ip: IPAddress) -> bool:
@@ -194,7 +195,7 @@ class Loader(BaseLoader):
     name = "http"
 
     def __init__(
-        self, *, allowlist: Iterable[str] = (), max_redirects: int = 3, user_agent: str = "restyle"
+        self, *, allowlist: Iterable[str] = (), max_redirects: int = 3, user_agent: str = USER_AGENT
     ) -> None:
         self.allow = AllowList(allowlist)
         self.max_redirects = max_redirects

@@ -1,15 +1,16 @@
-"""Operator routes: GET /healthz (alive), /readyz (backends reachable, not draining), /metrics."""
+"""Operator routes: GET /healthz (alive, and the version), /readyz (backends reachable, not draining), /metrics."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from restyle import __version__
 from restyle.ops import health
 
 
 async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "version": __version__})
 
 
 async def readyz(request: Request) -> Response:

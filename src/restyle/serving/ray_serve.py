@@ -41,6 +41,7 @@ import numpy as np
 from restyle import engines, errors, plugins
 from restyle.engines import BaseEngine, StyleRequest
 from restyle.imaging.arrays import U8
+from restyle.serving.ray_loopback import bind_replica_grpc_to_loopback, check_loopback_patch
 from restyle.styles import Style
 
 if importlib.util.find_spec("ray") is None:  # pragma: no cover - depends on the environment
@@ -85,7 +86,7 @@ class EngineReplica:
         settings: dict[str, Any] | None = None,
     ) -> None:
         if loopback:
-            _bind_replica_grpc_to_loopback()
+            bind_replica_grpc_to_loopback()
         self.name = engine_name
         self.deadline_s = deadline_s
         cls: type[BaseEngine] = plugins.resolve("engine", engine_name, engines.REGISTRY)
@@ -227,27 +228,6 @@ def batched_replica_class() -> Any:
     return BatchedEngineReplica
 
 
-def _bind_replica_grpc_to_loopback() -> None:
-    """Serve replicas open an inter-deployment gRPC server on ``[::]:0`` whatever the node address
-    (ray 2.60, ``serve/_private/replica.py``); on a private loopback cluster bind it to 127.0.0.1.
-    Runs in the replica before Serve starts that server."""
-    try:
-        from ray.serve._private import replica
-    except ImportError:  # pragma: no cover - layout of another ray version
-        return
-    original: Any = getattr(replica, "add_port_to_grpc_server", None)
-    if original is None or getattr(original, "_restyle_loopback", False):
-        return
-
-    def add_port(server: Any, address: str) -> Any:
-        if address.startswith("[::]:"):
-            address = "127.0.0.1:" + address.rsplit(":", 1)[1]
-        return original(server, address)
-
-    add_port._restyle_loopback = True  # type: ignore[attr-defined]
-    replica.add_port_to_grpc_server = add_port  # type: ignore[attr-defined]
-
-
 class RayBackend:
     """The Ray connection of one API node and the Serve applications of its engines."""
 
@@ -263,6 +243,7 @@ class RayBackend:
         s = self.settings
         if s.ray_address == "local":
             os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+            check_loopback_patch()
         import ray
         from ray import serve
 

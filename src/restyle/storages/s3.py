@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Literal
 
 from restyle.storages import BaseStorage, LinkSigner
 
@@ -46,7 +46,7 @@ class Storage(BaseStorage):
         region: str = "us-east-1",
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
-        addressing_style: str = "auto",
+        addressing_style: Literal["auto", "path", "virtual"] = "auto",
         create_bucket: bool = False,
         sweep_enabled: bool = True,
     ) -> None:
