@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_STYLE = "201"
 LATENCY_CLASSES = ("fast", "medium", "slow")
@@ -36,6 +36,29 @@ class Style:
             "UsesPrompt": self.prompt,
             "LatencyClass": self.latency,
         }
+
+
+class Labelled(Protocol):
+    """An operator's table entry (``[onnx_models.<id>]``, ``[diffusion_styles.<id>]``): its own names and
+    default Strength, each empty/None when not set."""
+
+    zh: str
+    en: str
+    strength: float | None
+
+
+def configured(
+    sid: str, cfg: Labelled, base: Style | None, *, name: str, strength: float, **fields: Any
+) -> Style:
+    """The catalogue entry an operator's table makes: its own names and Strength where set, else those of
+    the style it replaces (``base``, the same id), else ``name`` and ``strength``."""
+    return Style(
+        id=sid,
+        zh=cfg.zh or (base.zh if base else name),
+        en=cfg.en or (base.en if base else name),
+        strength=cfg.strength if cfg.strength is not None else (base.strength if base else strength),
+        **fields,
+    )
 
 
 def parse_catalogue(data: dict[str, Any]) -> dict[str, Style]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from restyle.styles import Style
+from restyle.styles import Style, configured
 
 if TYPE_CHECKING:
     from restyle.config import Settings
@@ -152,13 +152,14 @@ def configure_catalogue(catalogue: Mapping[str, Style], settings: Settings) -> d
                 reference=str(cfg.reference.expanduser().resolve()),
                 ip_scale=cfg.ip_adapter_scale,
             )
-        out[sid] = Style(
-            id=sid,
-            zh=cfg.zh or (base.zh if base else sid),
-            en=cfg.en or (base.en if base else sid),
+        out[sid] = configured(
+            sid,
+            cfg,
+            base,
+            name=sid,
+            strength=0.6,
             engine="diffusion",
             recipe="img2img",
-            strength=cfg.strength if cfg.strength is not None else (base.strength if base else 0.6),
             prompt=True,
             latency="slow",
             params=params,

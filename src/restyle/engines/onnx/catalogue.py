@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from restyle.styles import Style
+from restyle.styles import Style, configured
 
 if TYPE_CHECKING:
     from restyle.config import Settings
@@ -59,13 +59,14 @@ def configure_catalogue(catalogue: Mapping[str, Style], settings: Settings) -> d
         params = cfg.params()
         base = out.get(sid)
         name = Path(cfg.path).stem
-        out[sid] = Style(
-            id=sid,
-            zh=cfg.zh or (base.zh if base else name),
-            en=cfg.en or (base.en if base else name),
+        out[sid] = configured(
+            sid,
+            cfg,
+            base,
+            name=name,
+            strength=1.0,
             engine="onnx",
             recipe="model",
-            strength=cfg.strength if cfg.strength is not None else (base.strength if base else 1.0),
             prompt=False,
             latency=cfg.latency,
             params=params,
