@@ -45,6 +45,7 @@ from restyle.engines.classic.toolkit import (
     _palette,
     _plus,
     _quantize,
+    _regions,
     _relief,
     _specular,
     _times,
@@ -418,8 +419,7 @@ def cartoon3d(image: U8, req: StyleRequest) -> U8:
     # shape, on a small copy: each coarse palette region a pillow, over the large forms of the luminance
     coarse = _fit(_u8(f), 192)
     cu = max(coarse.shape[:2]) / 640.0
-    regions = _quantize(coarse, _palette(coarse, int(param(req, "colors", 6)), req.seed))
-    regions = np.asarray(cv2.medianBlur(cv2.medianBlur(regions, 7), 5), np.uint8)
+    regions = _regions(coarse, int(param(req, "colors", 6)), req.seed, (7, 5))
     g = _lum(_f(coarse))
     pillows = _a(_blur(domes(regions, 60 * cu), 6 * cu))
     if t.faces is not None:  # a head is one rounded form, not a pillow per patch of skin tone

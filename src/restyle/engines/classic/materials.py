@@ -48,9 +48,9 @@ from restyle.engines.classic.toolkit import (
     _gray,
     _hsv,
     _mix,
-    _palette,
     _plus,
     _quantize,
+    _regions,
     _times,
     _tint,
     _to,
@@ -75,8 +75,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
         _to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
     )
     req.checkpoint()
-    flat = _quantize(smooth, _palette(smooth, int(param(req, "levels", 5)) + 2, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
+    flat = _regions(smooth, int(param(req, "levels", 5)) + 2, req.seed, (11, 7))
     height = height_field(
         smooth,
         flat=flat,
@@ -149,8 +148,7 @@ def clay(image: U8, req: StyleRequest) -> U8:
     faces = face_mask(image, work.shape)
     smooth = _edge_preserving(work, 40.0, 0.45)
     req.checkpoint()
-    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 12)), req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = _regions(smooth, int(param(req, "colors", 12)), req.seed, (7, 5))
     vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
     albedo = _a(_blur(_mix(_f(smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
     albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
@@ -264,8 +262,7 @@ def _felt(
     faces = face_mask(image, work.shape)
     smooth = _edge_preserving(work, 45.0, 0.5)
     req.checkpoint()
-    flat = _quantize(smooth, _palette(smooth, int(param(req, "colors", 9)), req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 7), 5), dtype=np.uint8)
+    flat = _regions(smooth, int(param(req, "colors", 9)), req.seed, (7, 5))
     wool = _hsv(flat, sat=sat, value=value)
     if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
@@ -391,8 +388,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
         _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
     )
     req.checkpoint()
-    flat = _quantize(smooth, _palette(smooth, 7, req.seed))
-    flat = np.asarray(cv2.medianBlur(cv2.medianBlur(flat, 11), 7), dtype=np.uint8)
+    flat = _regions(smooth, 7, req.seed, (11, 7))
     height = height_field(
         smooth,
         flat=flat,

@@ -242,6 +242,13 @@ def _quantize(image: U8, palette: F32) -> U8:
     return np.ascontiguousarray(np.take(lut, index, axis=0))
 
 
+def _regions(image: U8, colours: int, seed: int, medians: tuple[int, int]) -> U8:
+    """Flat colour regions: each pixel the nearest of a k-means palette of ``colours``, the region borders
+    rounded off by two median passes of the given (odd) sizes."""
+    flat = _quantize(image, _palette(image, colours, seed))
+    return np.asarray(cv2.medianBlur(cv2.medianBlur(flat, medians[0]), medians[1]), dtype=np.uint8)
+
+
 def _clean(flat: U8, radius: float) -> U8:
     """Round off the stair-stepped borders of flat-colour regions: median of ``radius``, then anti-alias.
     A median wider than 5 is a few 5-wide passes (OpenCV's 5-wide uint8 median is a fast sorting network,
