@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from restyle import engines, plugins, service
+from restyle import engines, limiters, moderators, plugins, restorers, service, storages, upscalers
 from restyle.config import Settings
 from restyle.engines import classic
 from restyle.limiters.memory import Limiter as MemoryLimiter
@@ -19,11 +19,11 @@ from restyle.styles import catalogue
 
 REGISTRIES = {
     "engine": engines.REGISTRY,
-    "storage": service.STORAGES,
-    "limiter": service.LIMITERS,
-    "moderator": service.MODERATORS,
-    "restorer": service.RESTORERS,
-    "upscaler": service.UPSCALERS,
+    "storage": storages.REGISTRY,
+    "limiter": limiters.REGISTRY,
+    "moderator": moderators.REGISTRY,
+    "restorer": restorers.REGISTRY,
+    "upscaler": upscalers.REGISTRY,
 }
 
 
