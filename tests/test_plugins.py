@@ -7,11 +7,13 @@ import importlib
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from restyle import engines, limiters, moderators, plugins, restorers, service, storages, upscalers
 from restyle.config import Settings
 from restyle.engines import classic
+from restyle.imaging.arrays import U8
 from restyle.limiters.memory import Limiter as MemoryLimiter
 from restyle.storages import BaseStorage, LinkSigner
 from restyle.storages.local import Storage as LocalStorage
@@ -96,27 +98,43 @@ def test_gpu_use_is_declared_on_the_engine_class() -> None:
 
 
 class ExtraStyleEngine(engines.BaseEngine):
-    """A third-party engine that adds one style of its own through the catalogue hook."""
+    """A third-party engine (``engine_plugins``) that adds a style of its own through the catalogue hook."""
 
     name = "extra"
 
     @classmethod
     def configure_catalogue(cls, catalogue: Mapping[str, Style], settings: Settings) -> dict[str, Style]:
         out = dict(catalogue)
-        out["9001"] = dataclasses.replace(catalogue["201"], id="9001", engine="extra", en="extra style")
+        out["9001"] = dataclasses.replace(catalogue["201"], id="9001", engine=EXTRA, en="extra style")
         return out
 
+    def stylize(self, image: U8, request: engines.StyleRequest) -> U8:
+        return 255 - image
 
-def test_every_registered_engine_shapes_the_catalogue(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    settings = Settings(data_dir=tmp_path)
-    plain = service.configured_catalogue(settings)
+
+EXTRA = f"{__name__}:ExtraStyleEngine"
+
+
+def test_an_engine_plugin_adds_its_styles_and_serves_them(tmp_path: Path) -> None:
+    plain = service.configured_catalogue(Settings(data_dir=tmp_path))
     assert "9001" not in plain and plain.keys() == catalogue().keys()
-    monkeypatch.setitem(engines.REGISTRY, "extra", f"{__name__}:ExtraStyleEngine")
+    settings = Settings(data_dir=tmp_path, engine_plugins=[EXTRA], moderator="none", restorer="none")
     cat = service.configured_catalogue(settings)
-    assert cat["9001"].engine == "extra" and cat["9001"].en == "extra style"
+    assert cat["9001"].engine == EXTRA and cat["9001"].en == "extra style"
     assert {k: v for k, v in cat.items() if k != "9001"} == plain
+    svc = service.build_service(settings)
+    try:
+        engine = svc.plugins.engines[EXTRA]
+        assert isinstance(engine, ExtraStyleEngine)
+        img = np.full((8, 8, 3), 10, np.uint8)
+        assert (engine.stylize(img, engines.StyleRequest(cat["9001"], 1.0)) == 245).all()
+    finally:
+        svc.close()
+
+
+def test_an_unknown_engine_plugin_stops_startup(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"engine 'no_such_module:Engine' cannot be loaded"):
+        service.configured_catalogue(Settings(data_dir=tmp_path, engine_plugins=["no_such_module:Engine"]))
 
 
 def test_engines_without_settings_leave_the_catalogue_as_it_is(tmp_path: Path) -> None:

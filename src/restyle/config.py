@@ -203,6 +203,11 @@ class Settings(BaseSettings):
         description="EnhanceImage implementation: none | sharpen | esrgan (learned x2 super-resolution, "
         "sharpened, then back to size) | dotted path.",
     )
+    engine_plugins: list[str] = Field(
+        [],
+        description="Extra style engines by dotted path (module:Class); each adds its styles to the "
+        "catalogue in its configure_catalogue hook, naming itself by that path in Style.engine.",
+    )
     blocked_terms_file: Path | None = Field(None, description="Extra moderation terms, one per line.")
     nsfw_thresholds: dict[str, float] = Field(
         {"Porn": 0.8, "Hentai": 0.8},

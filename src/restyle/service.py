@@ -40,13 +40,14 @@ def _link_secret(data_dir: Path) -> bytes:
 
 
 def configured_catalogue(settings: Settings) -> dict[str, Style]:
-    """The built-in catalogue after every registered engine applied its settings to it.
+    """The built-in catalogue after every engine applied its settings to it.
 
     Each engine class's ``configure_catalogue`` hook may add styles or switch existing ids to itself
-    (onnx: ``onnx_models``, ``learned_tencent_styles``; diffusion: ``diffusion_styles``), in registry order.
+    (onnx: ``onnx_models``, ``learned_tencent_styles``; diffusion: ``diffusion_styles``; a third-party
+    engine named in ``engine_plugins``: its own), built-in engines in registry order, then the plugins.
     """
     cat = catalogue()
-    for name in engines.REGISTRY:
+    for name in [*engines.REGISTRY, *settings.engine_plugins]:
         engine_cls: type[engines.BaseEngine] = plugins.resolve("engine", name, engines.REGISTRY)
         cat = engine_cls.configure_catalogue(cat, settings)
     return cat
