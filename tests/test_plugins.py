@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from restyle import engines, limiters, moderators, plugins, restorers, service, storages, upscalers
+from restyle import engines, jobs, limiters, moderators, plugins, restorers, service, storages, upscalers
 from restyle.config import Settings
 from restyle.engines import classic
 from restyle.imaging.arrays import U8
@@ -27,6 +27,7 @@ REGISTRIES = {
     "moderator": moderators.REGISTRY,
     "restorer": restorers.REGISTRY,
     "upscaler": upscalers.REGISTRY,
+    "jobs queue": jobs.REGISTRY,
 }
 
 

@@ -27,11 +27,11 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from restyle import errors, plugins
+from restyle import errors, jobs, plugins
 from restyle.accounts.store import KeyRecord
 from restyle.api import provider, shapes
 from restyle.jobs import DONE, STATUS_MSG, WAITING, BaseQueue, JobRecord, callbacks
-from restyle.jobs.runner import QUEUES, RESULTS_ROUTE, ResultStore, Runner, build_results
+from restyle.jobs.runner import RESULTS_ROUTE, ResultStore, Runner, build_results
 from restyle.pipeline.check import Limits, check_job
 
 SUBMIT = "SubmitImageToImageJob"
@@ -68,7 +68,7 @@ class JobSystem:
 
 def build_system(service: Any) -> JobSystem:
     s = service.settings
-    queue_cls: Any = plugins.resolve("jobs queue", s.jobs_queue, QUEUES)
+    queue_cls: type[BaseQueue] = plugins.resolve("jobs queue", s.jobs_queue, jobs.REGISTRY)
     queue: BaseQueue = queue_cls.from_settings(s)
     results = build_results(s, service.signer)
     runner = Runner(

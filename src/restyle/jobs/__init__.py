@@ -22,6 +22,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from restyle.plugins import Plugin
+
 WAITING, RUNNING, FAILED, DONE = "1", "2", "4", "5"
 STATUS_MSG = {WAITING: "排队中", RUNNING: "处理中", FAILED: "处理失败", DONE: "处理完成"}
 #: JobErrorCode of a job its owner cancelled (a job field, never a wire error envelope)
@@ -95,7 +97,11 @@ def fair_position(account: str, k: int, turns: list[tuple[str, int]]) -> int:
     return before + 1
 
 
-class BaseQueue:
+#: short names for ``jobs_queue`` (or a dotted path ``module:Queue``)
+REGISTRY = {"sqlite": "restyle.jobs.sqlite:Queue", "redis": "restyle.jobs.redis:Queue"}
+
+
+class BaseQueue(Plugin):
     """Base class of job queues. Every method is safe to call from several threads and processes."""
 
     name = "base"
@@ -191,9 +197,3 @@ class BaseQueue:
     def purge(self, *, older_than_s: float) -> int:
         """Delete records finished more than ``older_than_s`` ago whose result is gone; how many."""
         raise NotImplementedError
-
-    def ready(self) -> None:
-        """Raise if the queue cannot be reached."""
-
-    def close(self) -> None:
-        pass

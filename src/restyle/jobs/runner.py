@@ -31,7 +31,6 @@ from restyle.storages import BaseStorage, LinkSigner
 
 log = logging.getLogger("restyle.jobs")
 
-QUEUES = {"sqlite": "restyle.jobs.sqlite:Queue", "redis": "restyle.jobs.redis:Queue"}
 RESULTS_ROUTE = "/job-results"
 
 # progress: each pipeline step's share (percent when it starts); the engine fills "stylize"
