@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import importlib
+import io
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import pytest
+from PIL import Image
 
 from restyle import engines, jobs, limiters, moderators, plugins, restorers, service, storages, upscalers
 from restyle.config import Settings
 from restyle.engines import classic
 from restyle.imaging.arrays import U8
 from restyle.limiters.memory import Limiter as MemoryLimiter
+from restyle.pipeline.job import ImageRef, Job
+from restyle.pipeline.run import run
 from restyle.storages import BaseStorage, LinkSigner
 from restyle.storages.local import Storage as LocalStorage
 from restyle.storages.memory import Storage as MemoryStorage
@@ -144,3 +151,49 @@ def test_engines_without_settings_leave_the_catalogue_as_it_is(tmp_path: Path) -
     for name in engines.REGISTRY:
         cls = plugins.resolve("engine", name, engines.REGISTRY)
         assert cls.configure_catalogue(base, settings) == base, name
+
+
+def guide_modules() -> dict[str, str]:
+    """The python examples of docs/plugins.md that start with ``# <module>.py``, by module name."""
+    text = (Path(__file__).parents[1] / "docs" / "plugins.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    named = [b for b in blocks if re.match(r"# \w+\.py\b", b)]
+    return {re.match(r"# (\w+)\.py", b).group(1): b for b in named}  # type: ignore[union-attr]
+
+
+def test_the_plugin_guide_examples_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    modules = guide_modules()
+    assert set(modules) == {"myco_plugins", "myco_engine"}
+    for name, code in modules.items():
+        (tmp_path / f"{name}.py").write_text(code, "utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        upscaler="myco_plugins:Upscaler",
+        engine_plugins=["myco_engine:Engine"],
+        moderator="none",
+        restorer="none",
+        provenance="none",
+    )
+    svc = service.build_service(settings)
+    try:
+        assert type(svc.plugins.upscaler).__name__ == "Upscaler" and svc.plugins.upscaler.name == "unsharp"
+        assert svc.plugins.catalogue["9001"].en == "negative"
+        photo = np.zeros((64, 96, 3), np.uint8)
+        photo[:, 48:] = 200
+        png = io.BytesIO()
+        Image.fromarray(photo).save(png, "PNG")
+        source = ImageRef(base64=base64.b64encode(png.getvalue()).decode())
+
+        def styled(enhance: int) -> npt.NDArray[np.int64]:
+            job = Job(request_id="guide", source=source, styles=["9001"], logo_add=0, enhance=enhance)
+            result = run(job, svc.plugins, svc.limits, base_url="http://127.0.0.1")
+            return np.asarray(Image.open(io.BytesIO(result.data)).convert("RGB")).astype(np.int64)
+
+        plain, sharpened = styled(0), styled(1)
+        assert plain.shape == photo.shape
+        assert abs(plain[:, :40].mean() - 255) < 6 and abs(plain[:, 56:].mean() - 55) < 6  # the negative
+        # the unsharp mask overshoots on both sides of the edge: darker dark side, brighter bright side
+        assert sharpened[:, 49:51].mean() < plain[:, 49:51].mean() - 5
+    finally:
+        svc.close()
