@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
 
-from restyle import engines, plugins, service
+from restyle import engines, limiters, moderators, plugins, restorers, service, storages, upscalers
 from restyle.config import Settings
 from restyle.engines import classic
 from restyle.limiters.memory import Limiter as MemoryLimiter
 from restyle.storages import BaseStorage, LinkSigner
 from restyle.storages.local import Storage as LocalStorage
 from restyle.storages.memory import Storage as MemoryStorage
-from restyle.styles import catalogue
+from restyle.styles import Style, catalogue
 
 REGISTRIES = {
     "engine": engines.REGISTRY,
-    "storage": service.STORAGES,
-    "limiter": service.LIMITERS,
-    "moderator": service.MODERATORS,
-    "restorer": service.RESTORERS,
-    "upscaler": service.UPSCALERS,
+    "storage": storages.REGISTRY,
+    "limiter": limiters.REGISTRY,
+    "moderator": moderators.REGISTRY,
+    "restorer": restorers.REGISTRY,
+    "upscaler": upscalers.REGISTRY,
 }
 
 
@@ -92,3 +93,35 @@ def test_gpu_use_is_declared_on_the_engine_class() -> None:
     assert classic.Engine.uses_gpu is False
     onnx = importlib.import_module("restyle.engines.onnx").Engine
     assert onnx.uses_gpu is True
+
+
+class ExtraStyleEngine(engines.BaseEngine):
+    """A third-party engine that adds one style of its own through the catalogue hook."""
+
+    name = "extra"
+
+    @classmethod
+    def configure_catalogue(cls, catalogue: Mapping[str, Style], settings: Settings) -> dict[str, Style]:
+        out = dict(catalogue)
+        out["9001"] = dataclasses.replace(catalogue["201"], id="9001", engine="extra", en="extra style")
+        return out
+
+
+def test_every_registered_engine_shapes_the_catalogue(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path)
+    plain = service.configured_catalogue(settings)
+    assert "9001" not in plain and plain.keys() == catalogue().keys()
+    monkeypatch.setitem(engines.REGISTRY, "extra", f"{__name__}:ExtraStyleEngine")
+    cat = service.configured_catalogue(settings)
+    assert cat["9001"].engine == "extra" and cat["9001"].en == "extra style"
+    assert {k: v for k, v in cat.items() if k != "9001"} == plain
+
+
+def test_engines_without_settings_leave_the_catalogue_as_it_is(tmp_path: Path) -> None:
+    base = catalogue()
+    settings = Settings(data_dir=tmp_path)
+    for name in engines.REGISTRY:
+        cls = plugins.resolve("engine", name, engines.REGISTRY)
+        assert cls.configure_catalogue(base, settings) == base, name

@@ -192,13 +192,13 @@ def asset_checks(settings: Settings) -> Iterator[Check]:
         return (True, _size(path)) if path.is_file() else (False, f"{path} is missing")
 
     def upscaler() -> tuple[bool, str]:
-        from restyle.service import UPSCALERS
+        from restyle import upscalers
 
-        if not hasattr(plugins.resolve("upscaler", settings.upscaler, UPSCALERS), "available"):
+        if not hasattr(plugins.resolve("upscaler", settings.upscaler, upscalers.REGISTRY), "available"):
             return True, settings.upscaler
         from restyle.service import build_plugin
 
-        ok, why = build_plugin("upscaler", settings.upscaler, UPSCALERS, settings).available()
+        ok, why = build_plugin("upscaler", settings.upscaler, upscalers.REGISTRY, settings).available()
         return (
             True,
             f"{settings.upscaler}: {why}" if ok else f"{settings.upscaler} falls back to sharpen: {why}",

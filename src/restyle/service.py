@@ -7,7 +7,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from restyle import engines, imaging, keyfile, plugins, provenance
+from restyle import (
+    engines,
+    imaging,
+    keyfile,
+    limiters,
+    moderators,
+    plugins,
+    provenance,
+    restorers,
+    storages,
+    upscalers,
+)
 from restyle.accounts.store import Store, load_master_key
 from restyle.config import Settings
 from restyle.limiters import BaseLimiter
@@ -21,24 +32,6 @@ from restyle.styles import Style, catalogue
 
 log = logging.getLogger("restyle")
 
-STORAGES = {
-    "local": "restyle.storages.local:Storage",
-    "memory": "restyle.storages.memory:Storage",
-    "s3": "restyle.storages.s3:Storage",
-}
-LIMITERS = {"memory": "restyle.limiters.memory:Limiter", "redis": "restyle.limiters.redis:Limiter"}
-MODERATORS = {
-    "none": "restyle.moderators.none:Moderator",
-    "wordlist": "restyle.moderators.wordlist:Moderator",
-    "nsfw": "restyle.moderators.nsfw:Moderator",
-    "wordlist+nsfw": "restyle.moderators.nsfw:WordlistAndNsfw",
-}
-RESTORERS = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
-UPSCALERS = {
-    "none": "restyle.upscalers.none:Upscaler",
-    "sharpen": "restyle.upscalers.sharpen:Upscaler",
-    "esrgan": "restyle.upscalers.esrgan:Upscaler",
-}
 DEFAULT_ACCOUNT = "default"
 
 
@@ -47,10 +40,16 @@ def _link_secret(data_dir: Path) -> bytes:
 
 
 def configured_catalogue(settings: Settings) -> dict[str, Style]:
-    """The built-in catalogue with the learned-engine settings applied (onnx models, diffusion styles)."""
-    from restyle.engines import diffusion, onnx
+    """The built-in catalogue after every registered engine applied its settings to it.
 
-    return diffusion.configure_catalogue(onnx.configure_catalogue(catalogue(), settings), settings)
+    Each engine class's ``configure_catalogue`` hook may add styles or switch existing ids to itself
+    (onnx: ``onnx_models``, ``learned_tencent_styles``; diffusion: ``diffusion_styles``), in registry order.
+    """
+    cat = catalogue()
+    for name in engines.REGISTRY:
+        engine_cls: type[engines.BaseEngine] = plugins.resolve("engine", name, engines.REGISTRY)
+        cat = engine_cls.configure_catalogue(cat, settings)
+    return cat
 
 
 def build_plugin(kind: str, name: str, registry: dict[str, str], settings: Settings) -> Any:
@@ -60,7 +59,7 @@ def build_plugin(kind: str, name: str, registry: dict[str, str], settings: Setti
 
 
 def build_storage(settings: Settings, signer: LinkSigner) -> BaseStorage:
-    cls: type[BaseStorage] = plugins.resolve("storage", settings.storage, STORAGES)
+    cls: type[BaseStorage] = plugins.resolve("storage", settings.storage, storages.REGISTRY)
     return cls.from_settings(settings, signer)
 
 
@@ -110,9 +109,9 @@ def build_service(settings: Settings) -> Service:
         engines=engine_objs,
         inline_loader=inline_loader.Loader.from_settings(settings),
         url_loader=http_loader.Loader.from_settings(settings),
-        moderator=build_plugin("moderator", settings.moderator, MODERATORS, settings),
-        restorer=build_plugin("restorer", settings.restorer, RESTORERS, settings),
-        upscaler=build_plugin("upscaler", settings.upscaler, UPSCALERS, settings),
+        moderator=build_plugin("moderator", settings.moderator, moderators.REGISTRY, settings),
+        restorer=build_plugin("restorer", settings.restorer, restorers.REGISTRY, settings),
+        upscaler=build_plugin("upscaler", settings.upscaler, upscalers.REGISTRY, settings),
         storage=build_storage(settings, signer),
         catalogue=cat,
         compute=CountingGate(settings.resolved_compute_threads()),
@@ -129,7 +128,7 @@ def build_service(settings: Settings) -> Service:
         jpeg_quality=settings.jpeg_quality,
         result_ttl_s=settings.result_ttl_s,
     )
-    limiter: BaseLimiter = build_plugin("limiter", settings.limiter, LIMITERS, settings)
+    limiter: BaseLimiter = build_plugin("limiter", settings.limiter, limiters.REGISTRY, settings)
     return Service(settings, store, limiter, bundle, limits, signer)
 
 

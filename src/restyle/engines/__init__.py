@@ -5,12 +5,16 @@ Each file exports ``Engine``. Register a new one here or name it by dotted path 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from restyle.imaging.arrays import U8
 from restyle.plugins import Plugin
 from restyle.styles import Style
+
+if TYPE_CHECKING:
+    from restyle.config import Settings
 
 REGISTRY = {
     "identity": "restyle.engines.identity:Engine",
@@ -38,6 +42,9 @@ class StyleRequest:
 class BaseEngine(Plugin):
     """Base class of every engine. Subclasses set ``name`` and implement ``stylize``.
 
+    Engines whose styles come from the operator's settings (model files) add them to the catalogue in
+    the ``configure_catalogue`` class hook.
+
     At startup every catalogue entry naming the engine goes through ``check_style``: a recipe typo or a
     missing model file stops startup, naming the style, instead of failing calls later.
     """
@@ -49,6 +56,15 @@ class BaseEngine(Plugin):
     def stylize(self, image: U8, request: StyleRequest) -> U8:
         """Return a new RGB uint8 image of the same size as ``image``."""
         raise NotImplementedError
+
+    @classmethod
+    def configure_catalogue(cls, catalogue: Mapping[str, Style], settings: Settings) -> dict[str, Style]:
+        """The catalogue after this engine's settings added styles or switched ids to it (default: as is).
+
+        Called for every registered engine at startup (``service.configured_catalogue``), before any
+        engine is built, so it must not load models.
+        """
+        return dict(catalogue)
 
     def check_style(self, style: Style) -> None:
         """Raise, naming the style, when this engine cannot render ``style`` (recipe, params, files)."""

@@ -49,6 +49,10 @@ class Lease:
             return True
 
 
+#: short names an operator may set in the settings (or a dotted path ``module:Class``)
+REGISTRY = {"memory": "restyle.limiters.memory:Limiter", "redis": "restyle.limiters.redis:Limiter"}
+
+
 class BaseLimiter(Plugin):
     def acquire(self, account: str, limit: int) -> Lease:
         raise NotImplementedError

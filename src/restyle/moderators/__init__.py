@@ -14,6 +14,15 @@ from restyle.plugins import Plugin
 Stage = Literal["input", "output"]
 
 
+#: short names an operator may set in the settings (or a dotted path ``module:Class``)
+REGISTRY = {
+    "none": "restyle.moderators.none:Moderator",
+    "wordlist": "restyle.moderators.wordlist:Moderator",
+    "nsfw": "restyle.moderators.nsfw:Moderator",
+    "wordlist+nsfw": "restyle.moderators.nsfw:WordlistAndNsfw",
+}
+
+
 class BaseModerator(Plugin):
     def check_text(self, fields: dict[str, str]) -> None:
         """Raise TextIllegalDetected naming the field and category when a text is not allowed."""

@@ -10,6 +10,9 @@ from restyle.faces import Box
 from restyle.imaging.arrays import U8
 from restyle.plugins import Plugin
 
+#: short names an operator may set in the settings (or a dotted path ``module:Class``)
+REGISTRY = {"none": "restyle.restorers.none:Restorer", "detail": "restyle.restorers.detail:Restorer"}
+
 
 class BaseRestorer(Plugin):
     def restore(self, original: U8, stylized: U8, max_faces: int, faces: list[Box] | None = None) -> U8:

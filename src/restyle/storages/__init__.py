@@ -18,6 +18,14 @@ if TYPE_CHECKING:
     from restyle.config import Settings
 
 
+#: short names an operator may set in the settings (or a dotted path ``module:Class``)
+REGISTRY = {
+    "local": "restyle.storages.local:Storage",
+    "memory": "restyle.storages.memory:Storage",
+    "s3": "restyle.storages.s3:Storage",
+}
+
+
 class BaseStorage(Plugin):
     """Base class. ``put`` stores bytes under a key; ``url_for`` makes a link that expires in ``ttl_s``."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ import numpy as np
 
 from restyle import errors
 from restyle.engines import BaseEngine, StyleRequest
-from restyle.engines.diffusion import control
+from restyle.engines.diffusion import control, presets
 from restyle.engines.diffusion import registry as reg
 from restyle.engines.diffusion.adapters import Resident
 from restyle.engines.diffusion.batcher import MicroBatcher
@@ -77,6 +77,11 @@ class Engine(BaseEngine):
 
     name = "diffusion"
     uses_gpu = True
+
+    @classmethod
+    def configure_catalogue(cls, catalogue: Mapping[str, Style], settings: Settings) -> dict[str, Style]:
+        """``[diffusion_styles.<id>]`` applied (see diffusion.presets)."""
+        return presets.configure_catalogue(catalogue, settings)
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ import numpy as np
 
 from restyle import onnx_sessions
 from restyle.engines import BaseEngine, StyleRequest
+from restyle.engines.onnx import catalogue as onnx_catalogue
 from restyle.engines.onnx.catalogue import style_weights
 from restyle.engines.onnx.graph import free_spatial_dims, split_spatial_stats
 from restyle.engines.onnx.network import Network, blend
@@ -50,6 +51,11 @@ class Engine(BaseEngine):
 
     name = "onnx"
     uses_gpu = True
+
+    @classmethod
+    def configure_catalogue(cls, catalogue: Mapping[str, Style], settings: Settings) -> dict[str, Style]:
+        """``learned_tencent_styles`` and ``[onnx_models.<id>]`` applied (see onnx.catalogue)."""
+        return onnx_catalogue.configure_catalogue(catalogue, settings)
 
     def __init__(
         self,
