@@ -25,17 +25,16 @@ class Lease:
         self.handed_off = False  # a worker thread owns the release from now on
 
     def release(self) -> bool:
-        with self._lock:
-            if self.released:
-                return False
-            self.released = True
-        self._on_release()
-        return True
+        return self._release(unless_handed_off=False)
 
     def release_unless_handed_off(self) -> bool:
         """Release now unless a worker already owns the release (it will release when it stops)."""
+        return self._release(unless_handed_off=True)
+
+    def _release(self, *, unless_handed_off: bool) -> bool:
+        """True when this call released the slot (exactly one call does)."""
         with self._lock:
-            if self.released or self.handed_off:
+            if self.released or (unless_handed_off and self.handed_off):
                 return False
             self.released = True
         self._on_release()

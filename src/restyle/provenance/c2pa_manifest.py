@@ -25,10 +25,14 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import restyle
 from restyle.provenance import BaseProvenance
+
+if TYPE_CHECKING:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 EXTRA = "pip install c2pa-python"
@@ -52,19 +56,57 @@ def _write_private(path: Path, data: bytes) -> None:
 def create_credentials(folder: Path, *, organisation: str = "restyle") -> tuple[Path, Path]:
     """Make a CA and a signing certificate under ``folder``; return (chain.pem, signer.key)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.x509.oid import ExtendedKeyUsageOID
 
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name(
+    ca_name = _name(f"{organisation} provenance CA", organisation)
+    ca = _issue(
+        ca_name,
+        ca_key.public_key(),
+        issuer=(ca_name, ca_key),
+        now=now,
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            (_key_usage("key_cert_sign", "crl_sign"), True),
+            (x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False),
+        ],
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = _issue(
+        _name(f"{organisation} result signer", organisation),
+        key.public_key(),
+        issuer=(ca_name, ca_key),
+        now=now,
+        extensions=[
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_key_usage("digital_signature"), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ],
+    )
+    return _write_credentials(folder, ca_key=ca_key, ca=ca, key=key, leaf=leaf)
+
+
+def _name(common_name: str, organisation: str) -> x509.Name:
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+
+    return x509.Name(
         [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} provenance CA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
         ]
     )
+
+
+def _key_usage(*allowed: str) -> x509.KeyUsage:
+    """A KeyUsage extension with only the ``allowed`` uses set."""
+    from cryptography import x509
+
     usage = dict.fromkeys(
         (
             "digital_signature",
@@ -79,44 +121,47 @@ def create_credentials(folder: Path, *, organisation: str = "restyle") -> tuple[
         ),
         False,
     )
-    ca = (
+    return x509.KeyUsage(**{**usage, **dict.fromkeys(allowed, True)})
+
+
+def _issue(
+    subject: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey],
+    now: datetime.datetime,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+) -> x509.Certificate:
+    """A certificate valid from a day before ``now`` for ten years, with ``(extension, critical)`` pairs."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+
+    issuer_name, issuer_key = issuer
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
+        .subject_name(subject)
+        .issuer_name(issuer_name)
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(**{**usage, "key_cert_sign": True, "crl_sign": True}), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COMMON_NAME, f"{organisation} result signer"),
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-                ]
-            )
-        )
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(**{**usage, "digital_signature": True}), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _write_credentials(
+    folder: Path,
+    *,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca: x509.Certificate,
+    key: ec.EllipticCurvePrivateKey,
+    leaf: x509.Certificate,
+) -> tuple[Path, Path]:
+    """Keys (mode 0600), the CA certificate, and the chain last; return (chain.pem, signer.key)."""
+    from cryptography.hazmat.primitives import serialization
+
     pem = serialization.Encoding.PEM
     pkcs8 = serialization.PrivateFormat.PKCS8
     plain = serialization.NoEncryption()

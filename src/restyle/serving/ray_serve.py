@@ -103,6 +103,10 @@ class EngineReplica:
         else:
             self.settings = None
             self.engine = cls()
+        self._built()
+
+    def _built(self) -> None:
+        """Called once the engine is built: a subclass finishes its own setup here."""
 
     def describe(self) -> dict[str, Any]:
         """What this replica was built with (tests, operators)."""
@@ -174,14 +178,7 @@ def batched_replica_class() -> Any:
     class BatchedEngineReplica(EngineReplica):
         """Calls that arrive together are painted together (``stylize_batched``)."""
 
-        def __init__(
-            self,
-            engine_name: str,
-            deadline_s: float,
-            loopback: bool = False,
-            settings: dict[str, Any] | None = None,
-        ) -> None:
-            super().__init__(engine_name, deadline_s, loopback, settings)
+        def _built(self) -> None:
             size, wait_s = batching_of(type(self.engine), self.settings)
             batched: Any = self._batch
             batched.set_max_batch_size(size)

@@ -10,7 +10,7 @@
   guidance, scheduler, an optional ControlNet (Canny or a flow-based line drawing of the input, :mod:`.control`)
   with its conditioning scale. Styles sharing a base share one loaded pipeline: LoRA adapters are swapped
   (peft), ControlNet pipelines reuse the base's components; at most ``diffusion_resident_models`` bases
-  stay loaded (LRU) (:mod:`.pipelines`).
+  stay loaded (LRU) (:mod:`.pipelines`, :mod:`.adapters`).
 * **Reference-image styles** (optional): an IP-Adapter in the registry (``ip_adapter``: its weights file and
   CLIP vision encoder folder, loaded by diffusers' ``load_ip_adapter``, offline) and a reference image per
   preset; the reference is encoded once per base and reused, and styles without one on the same base get

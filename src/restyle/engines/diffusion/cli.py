@@ -77,42 +77,45 @@ def add(
     target = _registry_path(config, registry)
     models = _load(target)
     path = path.expanduser().resolve()
-    if (
-        kind == "base"
-        and path.suffix.lower() in reg.SINGLE_FILE_SUFFIXES
-        and not arch
-        and model_config is None
-    ):
-        arch = reg.guess_arch(path)
-        if not arch:
-            err.print("[red]cannot tell the architecture of this file: give --arch or --model-config[/red]")
-            raise typer.Exit(2)
+    row = {
+        "path": str(path),
+        "arch": _arch(kind, path, arch, model_config),
+        "licence": licence,
+        "note": note,
+        **({"config": str(model_config.resolve())} if model_config else {}),
+        **({"image_encoder": str(image_encoder.resolve())} if image_encoder else {}),
+    }
+    model = _checked_model(kind, name, row, target)
+    models.add(model)
+    models.save(target)
+    console.print(f"{kind}.{name}: {model.path} sha256 {model.sha256} → {target}")
+
+
+def _arch(kind: str, path: Path, arch: str, model_config: Path | None) -> str:
+    """The architecture to record: as given, or guessed for a single-file base with no config folder."""
+    single_file = kind == "base" and path.suffix.lower() in reg.SINGLE_FILE_SUFFIXES
+    if not single_file or arch or model_config is not None:
+        return arch
+    guessed = reg.guess_arch(path)
+    if not guessed:
+        err.print("[red]cannot tell the architecture of this file: give --arch or --model-config[/red]")
+        raise typer.Exit(2)
+    return guessed
+
+
+def _checked_model(kind: str, name: str, row: dict[str, str], target: Path) -> reg.Model:
+    """Parse a registry row, hash its file and check it offline; exits with a message when it fails."""
     try:
-        model = reg.parse_row(
-            kind,  # type: ignore[arg-type]
-            name,
-            {
-                "path": str(path),
-                "arch": arch,
-                "licence": licence,
-                "note": note,
-                **({"config": str(model_config.resolve())} if model_config else {}),
-                **({"image_encoder": str(image_encoder.resolve())} if image_encoder else {}),
-            },
-            target.resolve().parent,
-        )
+        model = reg.parse_row(kind, name, row, target.resolve().parent)  # type: ignore[arg-type]
     except ValueError as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    digest = reg.sha256(model.path)
-    model = reg.Model(**{**model.__dict__, "sha256": digest})
+    model = reg.Model(**{**model.__dict__, "sha256": reg.sha256(model.path)})
     check = reg.check(model, hashes=False)
     if not check.ok:
         err.print(f"[red]{kind}.{name}:[/red] {check.detail}")
         raise typer.Exit(1)
-    models.add(model)
-    models.save(target)
-    console.print(f"{kind}.{name}: {model.path} sha256 {digest} → {target}")
+    return model
 
 
 @models_app.command("list")

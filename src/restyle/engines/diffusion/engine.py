@@ -17,8 +17,10 @@ from restyle import errors
 from restyle.engines import BaseEngine, StyleRequest
 from restyle.engines.diffusion import control, presets
 from restyle.engines.diffusion import registry as reg
+from restyle.engines.diffusion.adapters import Resident
 from restyle.engines.diffusion.batcher import MicroBatcher
-from restyle.engines.diffusion.pipelines import GpuOptions, ModelCache, Resident, quiet_numpy_copy_warning
+from restyle.engines.diffusion.env import quiet_numpy_copy_warning
+from restyle.engines.diffusion.pipelines import GpuOptions, ModelCache
 from restyle.engines.diffusion.presets import Preset, effective_steps, render_prompt, working_size
 from restyle.styles import Style
 
@@ -278,52 +280,9 @@ class Engine(BaseEngine):
     def _paint(self, job: _Job, items: list[_Item]) -> list[np.ndarray]:
         import torch
 
-        resident, cn, preset, strength, steps, run_steps = (
-            job.resident,
-            job.cn,
-            job.preset,
-            job.strength,
-            job.steps,
-            job.run_steps,
-        )
         self.batch_sizes.append(len(items))
-        pipe = resident.pipeline(cn, self.cache)
-        resident.use_loras(preset.loras, self.models, self.cache)
-        resident.use_scheduler(pipe, preset.scheduler)
-        ip = self.models.get("ip_adapter", preset.ip_adapter) if preset.ip_adapter else None
-        cfg = preset.guidance > 1 and pipe.unet.config.get("time_cond_proj_dim") is None
-        ip_embeds = resident.use_ip_adapter(
-            ip, preset.reference, preset.ip_scale, len(items), cfg, self.cache
-        )
-        # one CPU generator per request: a seed gives the same image alone, in a batch, on any device
-        generators = [torch.Generator(device="cpu").manual_seed(it.seed) for it in items]
-
-        def on_step(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-            alive = [it for it in items if not _expired(it)]
-            if not alive:  # everyone's budget is spent: stop between steps
-                items[0].checkpoint()
-            for it in alive:
-                if it.progress is not None:
-                    it.progress(min(step + 1, run_steps), run_steps)
-            return kwargs
-
-        negatives = [it.negative for it in items]
-        args: dict[str, Any] = {
-            "prompt": [it.prompt for it in items],
-            "negative_prompt": negatives if any(negatives) else None,
-            "image": [it.image for it in items],
-            "strength": strength,
-            "num_inference_steps": steps,
-            "guidance_scale": preset.guidance,
-            "generator": generators,
-            "output_type": "np",
-            "callback_on_step_end": on_step,
-        }
-        if ip_embeds is not None:
-            args["ip_adapter_image_embeds"] = ip_embeds
-        if cn is not None:
-            args["control_image"] = [it.control for it in items]
-            args["controlnet_conditioning_scale"] = preset.control_scale
+        pipe, ip_embeds = self._pipeline(job, len(items))
+        args = _call_args(job, items, ip_embeds)
         with torch.inference_mode(), quiet_numpy_copy_warning():
             result = pipe(**args)
         outs = []
@@ -332,22 +291,80 @@ class Engine(BaseEngine):
                 "diffusion style %s: effective_steps=%d (asked %d, strength %.3f), seed %d, %dx%d on %s, "
                 "batch %d, %s",
                 it.style_id,
-                run_steps,
-                steps,
-                strength,
+                job.run_steps,
+                job.steps,
+                job.strength,
                 it.seed,
                 it.image.width,
                 it.image.height,
-                resident.device,
+                job.resident.device,
                 len(items),
-                preset.describe(),
+                job.preset.describe(),
             )
-            out = np.clip(np.asarray(img, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-            h, w = it.size
-            if out.shape[:2] != (h, w):
-                out = np.asarray(cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
-            outs.append(np.ascontiguousarray(out[:, :, :3]))
+            outs.append(_to_caller_size(img, it.size))
         return outs
+
+    def _pipeline(self, job: _Job, batch: int) -> tuple[Any, Any]:
+        """The base's pipeline with the preset's LoRAs, scheduler and IP-Adapter in place, and the
+        IP-Adapter's image embeddings (None without one)."""
+        resident, preset = job.resident, job.preset
+        pipe = resident.pipeline(job.cn, self.cache)
+        resident.use_loras(preset.loras, self.models, self.cache)
+        resident.use_scheduler(pipe, preset.scheduler)
+        ip = self.models.get("ip_adapter", preset.ip_adapter) if preset.ip_adapter else None
+        cfg = preset.guidance > 1 and pipe.unet.config.get("time_cond_proj_dim") is None
+        ip_embeds = resident.use_ip_adapter(ip, preset.reference, preset.ip_scale, batch, cfg, self.cache)
+        return pipe, ip_embeds
+
+
+def _call_args(job: _Job, items: list[_Item], ip_embeds: Any) -> dict[str, Any]:
+    """The keyword arguments of one img2img (or ControlNet img2img) pipeline call for a batch."""
+    import torch
+
+    # one CPU generator per request: a seed gives the same image alone, in a batch, on any device
+    generators = [torch.Generator(device="cpu").manual_seed(it.seed) for it in items]
+    negatives = [it.negative for it in items]
+    args: dict[str, Any] = {
+        "prompt": [it.prompt for it in items],
+        "negative_prompt": negatives if any(negatives) else None,
+        "image": [it.image for it in items],
+        "strength": job.strength,
+        "num_inference_steps": job.steps,
+        "guidance_scale": job.preset.guidance,
+        "generator": generators,
+        "output_type": "np",
+        "callback_on_step_end": _on_step(items, job.run_steps),
+    }
+    if ip_embeds is not None:
+        args["ip_adapter_image_embeds"] = ip_embeds
+    if job.cn is not None:
+        args["control_image"] = [it.control for it in items]
+        args["controlnet_conditioning_scale"] = job.preset.control_scale
+    return args
+
+
+def _on_step(items: list[_Item], run_steps: int) -> Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]:
+    """The pipeline's step-end callback: reports progress, and stops once every request is out of time."""
+
+    def on_step(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        alive = [it for it in items if not _expired(it)]
+        if not alive:  # everyone's budget is spent: stop between steps
+            items[0].checkpoint()
+        for it in alive:
+            if it.progress is not None:
+                it.progress(min(step + 1, run_steps), run_steps)
+        return kwargs
+
+    return on_step
+
+
+def _to_caller_size(img: Any, size: tuple[int, int]) -> np.ndarray:
+    """A pipeline output (float RGB(A) in 0..1) as RGB uint8 at the caller's (h, w)."""
+    out = np.clip(np.asarray(img, dtype=np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    h, w = size
+    if out.shape[:2] != (h, w):
+        out = np.asarray(cv2.resize(out, (w, h), interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
+    return np.ascontiguousarray(out[:, :, :3])
 
 
 def check_reference(style_id: str, reference: str) -> None:
