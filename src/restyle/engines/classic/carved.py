@@ -1,10 +1,13 @@
-"""Material recipes: 120 wood carving, 121 clay, 128/135 felt, 126 jade, 127 porcelain.
+"""Hard materials: 120 wood carving, 126 jade carving, 127 blue-and-white porcelain.
 
-Each renders the subject *as an object made of the material*: on a reduced copy, a height field from the
-photo (``relief.height_field``: smoothed luminance, a dome per flat-colour region, faces kept detailed)
-is lit (``relief``: Lambert or wrapped diffuse, Blinn highlight, rim, ambient occlusion, a studio
-environment) over a generated albedo (wood grain, plasticine colours, wool, jade, cobalt on glaze); the
-result is upsampled and full-resolution surface texture is added (fingerprints, fibres, grain, crackle).
+Wood and jade render the subject *as a relief carved into the material*: on a reduced copy, a height
+field from the photo (``relief.height_field``: smoothed luminance, a dome per flat-colour region, faces
+kept detailed, built by ``_carving``) is lit (``relief``: Lambert or wrapped diffuse, Blinn highlight,
+rim, ambient occlusion, a studio environment) over a generated body colour (pine-to-walnut grain, green
+stone with inclusions). Porcelain paints the subject in cobalt under a glaze on a curved vessel. The
+result is upsampled and full-resolution surface texture is added (grain, veins, crackle). The soft,
+hand-modelled materials (clay, felt) are in ``modelled``.
+
 All are registered with ``native_strength``: Strength sets relief depth and material coverage, never a
 pixel blend with the photo, and the distance from the photo grows monotonically with it.
 """
@@ -15,10 +18,8 @@ import cv2
 import numpy as np
 
 from restyle.engines import StyleRequest
-from restyle.engines.classic.base import F32, U8, Colour, level, param, recipe
-from restyle.engines.classic.face import cel_skin, face_maps
+from restyle.engines.classic.base import F32, U8, level, param, recipe
 from restyle.engines.classic.relief import (
-    cast_shadow,
     diffuse,
     face_detail,
     face_mask,
@@ -39,7 +40,6 @@ from restyle.engines.classic.toolkit import (
     _a,
     _blur,
     _clip,
-    _curve,
     _dog_lines,
     _edge_preserving,
     _f,
@@ -49,10 +49,8 @@ from restyle.engines.classic.toolkit import (
     _hsv,
     _mix,
     _plus,
-    _quantize,
     _regions,
     _times,
-    _tint,
     _to,
     _u8,
     _unit,
@@ -134,242 +132,6 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
     wood = _f(_gradient_map(_u8(tone), stops))
     return _u8(_plus(_times(wood, light), sheen))
-
-
-@recipe("clay", native_strength=True)
-def clay(image: U8, req: StyleRequest) -> U8:
-    """Claymation: the subject modelled in plasticine. Flat saturated clay colours (k-means), each region a
-    rounded lump (domes over a smoothed-luminance relief), lit by a soft key light with a waxy sheen and
-    dark creases between lumps; fine thumbprints and tool dents in the surface. Faces keep their features.
-    Strength: clay coverage (photo colours -> plasticine palette), lump depth, smoothing. Params: colors."""
-    h, w = image.shape[:2]
-    work = _fit(image, 320)
-    wu = _unit(work)
-    faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 40.0, 0.45)
-    req.checkpoint()
-    flat = _regions(smooth, int(param(req, "colors", 12)), req.seed, (7, 5))
-    vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
-    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
-    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
-    height = height_field(
-        work,
-        flat=flat,
-        base=0.8,
-        dome=level(req, 0.3, 0.8),
-        dome_radius=36.0 * wu,
-        detail=0.1,
-        smooth=3.0 * wu,
-        faces=faces,
-        soften=3.0 * wu,
-    )
-    req.checkpoint()
-    n = normals(height, level(req, 6.0, 16.0) * wu)
-    light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
-    light = _a(light * occlusion(height, 6.0 * wu, level(req, 0.5, 1.6)))
-    # the lumps stand on each other: each throws a soft studio shadow on its lower neighbour
-    shadow = cast_shadow(height, shift=5.0 * wu, sigma=3.0 * wu, gain=level(req, 0.8, 2.2), azimuth=125.0)
-    near_face = _clip(_a(_blur(faces, 8.0 * wu)) * np.float32(2.5))  # faces and their outline stay lit
-    light = _a(light * (0.45 + 0.55 * np.maximum(shadow, near_face)))
-    sheen = _a(specular(n, power=22.0, azimuth=125.0, elevation=50.0) * np.float32(level(req, 0.07, 0.14)))
-    small = _plus(_times(albedo, light), sheen)
-    out = _a(_to(small, image.shape, cv2.INTER_CUBIC))
-    req.checkpoint()
-    u = _unit(image)
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        swirl = _fractal(rng, h, w, 22 * u, 2)
-        ridges = np.sin(swirl * np.float32(9.0))  # contour lines of smooth noise: whorls like fingerprints
-        where = np.clip(_fractal(rng, h, w, 70 * u, 2) - 0.6, 0.0, 1.0)
-        prints = _a(_blur(_a(ridges * where), 0.6 * u))
-        dents = _fractal(rng, h, w, 5 * u, 2)
-        surface = _a(prints * np.float32(0.8) + dents * np.float32(0.25))
-        slope_x = cv2.Sobel(surface, cv2.CV_32F, 1, 0, ksize=3)
-        slope_y = cv2.Sobel(surface, cv2.CV_32F, 0, 1, ksize=3)
-        return [_a((0.57 * slope_x + 0.82 * slope_y) * np.float32(0.25))]  # lit from the key light
-
-    (prints,) = _texture(f"clayprints{u:.2f}", h, w, req.seed, make)
-    out = _times(out, _a(1.0 + prints * np.float32(level(req, 0.03, 0.09))))
-    return _u8(_tint(out, (1.03, 1.0, 0.95)))
-
-
-def _modelled_face(image: U8, work: U8, albedo: F32, req: StyleRequest, *, tone: Colour, ink: Colour) -> F32:
-    """Faces made of the material too: one flat skin colour per face (the lighting models it) with the eyes,
-    brows and mouth set in as dark beads and grooves (``face.cel_skin`` with no shadow tone)."""
-    maps = face_maps(image, work.shape)
-    if maps is None:
-        return albedo
-    amount = level(req, 0.6, 1.0)
-    return cel_skin(
-        albedo,
-        _f(work),
-        maps,
-        tone=tone,
-        shade=(1.0, 1.0, 1.0),
-        ink=ink,
-        amount=amount,
-        wrinkles=0.1,
-    )
-
-
-def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: float) -> tuple[F32, F32]:
-    """Wool: thousands of short curved hairs drawn anti-aliased (light ones and dark ones, -1..1 around 0),
-    and a displacement field (unit pixels) that pushes colour along them across region borders (fuzz)."""
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        canvas = np.zeros((h, w), np.float32)
-        count = int(density * h * w / (length * u) ** 2 * 4)
-        for value in (1.0, -1.0):
-            x0 = rng.uniform(0, w, count)
-            y0 = rng.uniform(0, h, count)
-            angle = rng.uniform(0, np.pi, count)
-            bend = rng.normal(0.0, 0.5, count)
-            seg = length * u * rng.uniform(0.5, 1.3, count) / 3.0
-            pts = [np.stack([x0, y0], 1)]
-            for i in range(3):
-                a = angle + bend * i
-                pts.append(pts[-1] + np.stack([np.cos(a) * seg, np.sin(a) * seg], 1))
-            lines = np.round(np.stack(pts, 1) * 16).astype(np.int32)
-            layer = np.zeros((h, w), np.float32)
-            cv2.polylines(layer, list(lines), False, 1.0, 1, cv2.LINE_AA, 4)
-            canvas += np.float32(value) * layer
-        canvas = _a(np.clip(canvas, -1.0, 1.0))
-        dx = _noise(rng, h, w, 1.5 * u)
-        dy = _noise(rng, h, w, 1.5 * u)
-        return [canvas, _a(dx), _a(dy)]
-
-    hair, dx, dy = _texture(f"fibres{u:.2f}/{length:.1f}/{density:.2f}", h, w, seed, make)
-    return hair, _a(cv2.merge([dx, dy]))
-
-
-def _felt(
-    image: U8,
-    req: StyleRequest,
-    *,
-    sat: float,
-    value: U8,
-    tint: Colour,
-    fibre: float,
-    pastel: float,
-    dyes: F32 | None = None,
-) -> U8:
-    """Needle felt: wool pads of flat colour that puff up like pillows (soft matte light, no gloss), fuzzy
-    borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
-    h, w = image.shape[:2]
-    u = _unit(image)
-    work = _fit(image, 320)
-    wu = _unit(work)
-    faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 45.0, 0.5)
-    req.checkpoint()
-    flat = _regions(smooth, int(param(req, "colors", 9)), req.seed, (7, 5))
-    wool = _hsv(flat, sat=sat, value=value)
-    if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
-        wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
-    if pastel > 0:
-        wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    albedo = _mix(_f(smooth), _f(wool), level(req, 0.35, 0.95))
-    albedo = _modelled_face(image, work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
-    height = height_field(
-        work,
-        flat=flat,
-        base=0.4,
-        dome=level(req, 0.3, 0.9),
-        dome_radius=24.0 * wu,
-        detail=0.08,
-        smooth=3.0 * wu,
-        faces=faces,
-        soften=1.5 * wu,
-    )
-    n = normals(height, level(req, 4.0, 10.0) * wu)
-    light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
-    light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
-    # puffy pads resting on each other: soft shadows under their lower edges
-    shadow = cast_shadow(height, shift=4.0 * wu, sigma=3.0 * wu, gain=level(req, 0.6, 1.8), azimuth=120.0)
-    light = _a(light * (0.5 + 0.5 * shadow))
-    small = _times(albedo, light)
-    req.checkpoint()
-    hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
-    grid = _grid(h, w)
-    fuzz = level(req, 0.8, 2.2) * u
-    amount = np.float32(level(req, 0.08, 0.2))
-    big = _a(_to(small, image.shape, cv2.INTER_CUBIC))
-    if faces.any():  # faces keep their features: less fuzz and hair over them
-        big_faces = _a(_to(faces, image.shape))
-        open_ = _a(1.0 - 0.7 * big_faces)
-        maps = _a(grid + push * cv2.merge([open_, open_]) * np.float32(fuzz))
-        texture = _a(1.0 + hair * open_ * amount)
-    else:
-        maps = _a(cv2.scaleAdd(push, fuzz, grid))
-        texture = _a(1.0 + hair * amount)
-    fuzzy = _a(cv2.remap(big, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
-    out = _times(fuzzy, texture)
-    return _u8(_tint(out, tint))
-
-
-def _grid(h: int, w: int) -> F32:
-    """Pixel coordinates as a 2-channel map (x, y) for ``cv2.remap``, cached per size."""
-
-    def make(_: np.random.Generator) -> list[F32]:
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        return [_a(cv2.merge([gx, gy]))]
-
-    return _texture("grid", h, w, 0, make)[0]
-
-
-@recipe("felt", native_strength=True)
-def felt(image: U8, req: StyleRequest) -> U8:
-    """Western needle felt: bold saturated wool pads, fuzzy borders, visible fibres and loose hairs.
-    Strength: wool coverage (photo colours -> felt palette), pad depth, fuzz width, fibre contrast.
-    Params: colors."""
-    return _felt(
-        image,
-        req,
-        sat=1.4,
-        value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]),
-        tint=(1.0, 1.0, 1.0),
-        fibre=1.0,
-        pastel=0.0,
-    )
-
-
-#: traditional East Asian dye colours (Japanese "Nippon colours" / Chinese traditional colours): sakura,
-#: momo peach, vermilion, yamabuki, matcha, wakatake, sora, indigo, fuji, kuri, sumi, gofun, kinari
-_ASIAN_DYES = np.asarray(
-    [
-        (254, 223, 225),
-        (245, 150, 170),
-        (232, 92, 64),
-        (250, 180, 40),
-        (190, 196, 110),
-        (93, 172, 129),
-        (110, 184, 222),
-        (40, 72, 150),
-        (150, 136, 200),
-        (120, 72, 44),
-        (58, 60, 62),
-        (252, 250, 242),
-        (236, 224, 200),
-    ],
-    np.float32,
-)
-
-
-@recipe("felt_asian", native_strength=True)
-def felt_asian(image: U8, req: StyleRequest) -> U8:
-    """Asian (kawaii) felt: the wool dyed in traditional East Asian colours (sakura, vermilion, matcha,
-    indigo, wisteria... each region pulled to the nearest dye), softened to pastel on cream, finer fibres.
-    Strength as for ``felt``. Params: colors."""
-    return _felt(
-        image,
-        req,
-        sat=0.8,
-        value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
-        tint=(1.05, 0.97, 0.95),
-        fibre=0.7,
-        pastel=0.2,
-        dyes=_ASIAN_DYES,
-    )
 
 
 @recipe("jade", native_strength=True)
