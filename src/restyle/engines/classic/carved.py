@@ -14,6 +14,8 @@ pixel blend with the photo, and the distance from the photo grows monotonically 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -57,6 +59,59 @@ from restyle.engines.classic.toolkit import (
 )
 
 
+@dataclass(frozen=True)
+class Carving:
+    """The relief a carver cuts, on a reduced copy of the photo (``work``, feature unit ``wu``)."""
+
+    work: U8
+    wu: float
+    faces: F32  # soft face mask at the size of ``work``
+    smooth: U8  # edge-preserving smoothed ``work``: the forms the carving follows
+    flat: U8  # flat-colour regions of ``smooth``: one rounded form each
+    height: F32
+
+
+def _smoothed(work: U8, side: int, sigma_s: float, sigma_r: float) -> U8:
+    """``work`` smoothed edge-preservingly on a copy of ``side`` pixels, upsampled back (cubic)."""
+    small = _edge_preserving(_fit(work, side), sigma_s, sigma_r)
+    return np.asarray(_to(small, work.shape, cv2.INTER_CUBIC), np.uint8)
+
+
+def _carving(
+    image: U8,
+    req: StyleRequest,
+    *,
+    side: int,
+    sigma_r: float,
+    colours: int,
+    dome: float,
+    shape: tuple[float, float],
+    fit_faces: bool = False,
+) -> Carving:
+    """The photo as a relief on a ``side``-pixel copy: smoothed luminance as the large forms, a ``dome``
+    per flat-colour region (``colours`` of them), faces kept detailed (``relief.height_field``).
+    ``shape``: the domes' radius and their softening, in feature units; ``fit_faces``: see ``face_mask``."""
+    work = _fit(image, side)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape, fit=fit_faces)
+    smooth = _smoothed(work, 300, 25.0, sigma_r)
+    req.checkpoint()
+    flat = _regions(smooth, colours, req.seed, (11, 7))
+    radius, soften = shape
+    height = height_field(
+        smooth,
+        flat=flat,
+        base=1.0,
+        dome=dome,
+        dome_radius=radius * wu,
+        detail=0.15,
+        smooth=4.0 * wu,
+        faces=faces,
+        soften=soften * wu,
+    )
+    return Carving(work, wu, faces, smooth, flat, height)
+
+
 @recipe("woodcarving", native_strength=True)
 def woodcarving(image: U8, req: StyleRequest) -> U8:
     """Relief carved in a wooden panel: each part of the subject a rounded raised form (smoothed luminance,
@@ -65,28 +120,41 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
     Strength: relief depth, how much of the photo's tone stays in the wood, gouge depth. Params: levels."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 400)
-    wh, ww = work.shape[:2]
-    wu = _unit(work)
-    faces = face_mask(image, work.shape)
-    smooth = np.asarray(
-        _to(_edge_preserving(_fit(work, 300), 25.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
-    )
+    colours = int(param(req, "levels", 5)) + 2
+    c = _carving(image, req, side=400, sigma_r=0.35, colours=colours, dome=0.35, shape=(12.0, 1.2))
+    wu = c.wu
+    height = _gouged(c, req)
+    n = normals(height, level(req, 10.0, 30.0) * wu)
+    light = _a(0.3 + 0.7 * diffuse(n, azimuth=130.0, elevation=38.0))
+    light = _a(light * occlusion(height, 8.0 * wu, level(req, 1.0, 2.2)) * (0.75 + 0.4 * _clip(height)))
+    sheen = _a(specular(n, power=24.0, azimuth=130.0, elevation=38.0) * np.float32(0.12))
+    tone_keep = _a(_f(_gray(c.smooth)) * np.float32(level(req, 0.55, 0.25)))
     req.checkpoint()
-    flat = _regions(smooth, int(param(req, "levels", 5)) + 2, req.seed, (11, 7))
-    height = height_field(
-        smooth,
-        flat=flat,
-        base=1.0,
-        dome=0.35,
-        dome_radius=12.0 * wu,
-        detail=0.15,
-        smooth=4.0 * wu,
-        faces=faces,
-        soften=1.2 * wu,
+    light = _a(_to(light, image.shape, cv2.INTER_CUBIC))
+    big_faces = _a(_to(c.faces, image.shape))
+    light = _a(light + (np.float32(0.85) - light) * big_faces * np.float32(0.45))  # faces: gentler relief,
+    light = _a(light * face_detail(image, big_faces, 8.0 * u))  # with the eyes and mouth carved in
+    sheen = _a(_to(sheen, image.shape, cv2.INTER_CUBIC))
+    tone_keep = _a(_to(tone_keep, image.shape, cv2.INTER_LINEAR))
+    grain = _wood_grain(h, w, u, req.seed)
+    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.85))  # smooth-sanded faces
+    tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
+    tone = _a(
+        tone + (_f(_gray(image)) * np.float32(0.8) + np.float32(0.15) - tone) * big_faces * np.float32(0.5)
     )
+    stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
+    wood = _f(_gradient_map(_u8(tone), stops))
+    return _u8(_plus(_times(wood, light), sheen))
+
+
+def _gouged(c: Carving, req: StyleRequest) -> F32:
+    """The carving's height with the background gouged away in scallops: rows of cuts parallel to the
+    outlines (contours of the distance to the region borders), broken into chips, deepest where the relief
+    is low. Strength: gouge depth."""
+    wh, ww = c.work.shape[:2]
+    wu = c.wu
     grad = cv2.morphologyEx(
-        cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
+        cv2.cvtColor(c.flat, cv2.COLOR_RGB2GRAY), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)
     )
     dist = np.minimum(cv2.distanceTransform(np.asarray(grad == 0, np.uint8), cv2.DIST_L2, 3), 1e4)
 
@@ -94,23 +162,15 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
         return [_a(_fractal(rng, wh, ww, 6 * wu, 2)), _a(_fractal(rng, wh, ww, 30 * wu, 2))]
 
     jitter, patches = _texture(f"gouge{wu:.2f}", wh, ww, req.seed, make_gouges)
-    # scallops: rows of cuts parallel to the outlines (contours of the distance to them), broken into chips
     phase = dist * np.float32(2 * np.pi / (5.0 * wu)) + jitter * np.float32(1.2)
     chips = _a(np.abs(np.sin(phase)) ** 0.6 * (0.6 + 0.4 * np.clip(patches + 0.5, 0.0, 1.0)))
-    low = _clip(1.0 - 2.0 * _a(_blur(height, 6.0 * wu)))  # gouged most where the relief is low
-    height = _a(height - chips * (low * 0.8 + 0.1) * np.float32(level(req, 0.03, 0.08)))
-    n = normals(height, level(req, 10.0, 30.0) * wu)
-    light = _a(0.3 + 0.7 * diffuse(n, azimuth=130.0, elevation=38.0))
-    light = _a(light * occlusion(height, 8.0 * wu, level(req, 1.0, 2.2)) * (0.75 + 0.4 * _clip(height)))
-    sheen = _a(specular(n, power=24.0, azimuth=130.0, elevation=38.0) * np.float32(0.12))
-    tone_keep = _a(_f(_gray(smooth)) * np.float32(level(req, 0.55, 0.25)))
-    req.checkpoint()
-    light = _a(_to(light, image.shape, cv2.INTER_CUBIC))
-    big_faces = _a(_to(faces, image.shape))
-    light = _a(light + (np.float32(0.85) - light) * big_faces * np.float32(0.45))  # faces: gentler relief,
-    light = _a(light * face_detail(image, big_faces, 8.0 * u))  # with the eyes and mouth carved in
-    sheen = _a(_to(sheen, image.shape, cv2.INTER_CUBIC))
-    tone_keep = _a(_to(tone_keep, image.shape, cv2.INTER_LINEAR))
+    low = _clip(1.0 - 2.0 * _a(_blur(c.height, 6.0 * wu)))  # gouged most where the relief is low
+    return _a(c.height - chips * (low * 0.8 + 0.1) * np.float32(level(req, 0.03, 0.08)))
+
+
+def _wood_grain(h: int, w: int, u: float, seed: int) -> F32:
+    """Pine grain (about 0.55): wide light earlywood between thin dark latewood rings of uneven width,
+    warped, with pores streaked along the grain (cached per size and seed)."""
 
     def make(rng: np.random.Generator) -> list[F32]:
         y, x = np.mgrid[0:h, 0:w].astype(np.float32)
@@ -123,15 +183,7 @@ def woodcarving(image: U8, req: StyleRequest) -> U8:
         pores = _streaks(rng, h, w, cell=1.0, length=25 * u, angle=-7.0)
         return [_a(0.55 + 0.22 * late + 0.07 * pores)]
 
-    (grain,) = _texture(f"wood{u:.2f}", h, w, req.seed, make)
-    grain = _a(grain - (grain - np.float32(0.55)) * big_faces * np.float32(0.85))  # smooth-sanded faces
-    tone = _clip(_a(grain * np.float32(1.0 - level(req, 0.55, 0.25)) + tone_keep))
-    tone = _a(
-        tone + (_f(_gray(image)) * np.float32(0.8) + np.float32(0.15) - tone) * big_faces * np.float32(0.5)
-    )
-    stops = [(0.0, (70, 38, 18)), (0.4, (132, 82, 42)), (0.7, (186, 132, 78)), (1.0, (226, 182, 124))]
-    wood = _f(_gradient_map(_u8(tone), stops))
-    return _u8(_plus(_times(wood, light), sheen))
+    return _texture(f"wood{u:.2f}", h, w, seed, make)[0]
 
 
 @recipe("jade", native_strength=True)
@@ -143,30 +195,13 @@ def jade(image: U8, req: StyleRequest) -> U8:
     Strength: carving depth, how much of the photo's tone stays in the stone, polish."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 384)
-    wu = _unit(work)
-    faces = face_mask(image, work.shape, fit=True)
-    smooth = np.asarray(
-        _to(_edge_preserving(_fit(work, 300), 25.0, 0.4), work.shape, cv2.INTER_CUBIC), np.uint8
-    )
-    req.checkpoint()
-    flat = _regions(smooth, 7, req.seed, (11, 7))
-    height = height_field(
-        smooth,
-        flat=flat,
-        base=1.0,
-        dome=0.3,
-        dome_radius=14.0 * wu,
-        detail=0.15,
-        smooth=4.0 * wu,
-        faces=faces,
-        soften=2.0 * wu,
-    )
+    c = _carving(image, req, side=384, sigma_r=0.4, colours=7, dome=0.3, shape=(14.0, 2.0), fit_faces=True)
+    wu, faces, height = c.wu, c.faces, c.height
     n = normals(height, level(req, 8.0, 22.0) * wu)
     lit = diffuse(n, azimuth=120.0, elevation=50.0, wrap=0.6)
     glow = _a(_blur(lit * _clip(height + 0.2), 5.0 * wu))  # light scattered inside the stone
     keep = np.float32(level(req, 0.5, 0.2))
-    body = _a(glow * np.float32(0.5) + _f(_gray(smooth)) * keep)
+    body = _a(glow * np.float32(0.5) + _f(_gray(c.smooth)) * keep)
     body = _clip(_a(body * occlusion(height, 6.0 * wu, 2.0)))
     polish = level(req, 0.5, 0.9)
     spec = _a(specular(n, power=70.0, azimuth=120.0, elevation=50.0) * np.float32(polish))
@@ -178,13 +213,7 @@ def jade(image: U8, req: StyleRequest) -> U8:
     # faces: carved at full detail (the photo's tone) and matte, no veins: a face a detector still finds
     body = _a(body + (_f(_gray(image)) * np.float32(0.9) - body) * big_faces)
     shine = _a(_to(_a((spec + env + edge) * (1.0 - faces)), image.shape, cv2.INTER_CUBIC))
-
-    def make(rng: np.random.Generator) -> list[F32]:
-        cloud = _fractal(rng, h, w, 70 * u, 4)
-        ridge = _a(_blur(_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 90 * u, 3)), 0.0, 1.0) ** 5), 1.5 * u))
-        return [_a(cloud), _a(ridge)]
-
-    cloud, veins = _texture(f"jade{u:.2f}", h, w, req.seed, make)
+    cloud, veins = _jade_stone(h, w, u, req.seed)
     tone = _clip(_a(body + cloud * np.float32(0.05)))
     stops = [
         (0.0, (4, 32, 16)),
@@ -199,6 +228,18 @@ def jade(image: U8, req: StyleRequest) -> U8:
     return _u8(_plus(f, shine))
 
 
+def _jade_stone(h: int, w: int, u: float, seed: int) -> tuple[F32, F32]:
+    """Inside the stone: soft clouds (fractal noise) and thin veins (ridges of another), cached."""
+
+    def make(rng: np.random.Generator) -> list[F32]:
+        cloud = _fractal(rng, h, w, 70 * u, 4)
+        ridge = _a(_blur(_a(np.clip(1.0 - np.abs(_fractal(rng, h, w, 90 * u, 3)), 0.0, 1.0) ** 5), 1.5 * u))
+        return [_a(cloud), _a(ridge)]
+
+    cloud, veins = _texture(f"jade{u:.2f}", h, w, seed, make)
+    return cloud, veins
+
+
 @recipe("porcelain", native_strength=True)
 def porcelain(image: U8, req: StyleRequest) -> U8:
     """Blue-and-white porcelain (qinghua): the subject painted in cobalt under a glossy bluish-white glaze on
@@ -211,9 +252,7 @@ def porcelain(image: U8, req: StyleRequest) -> U8:
     work = _fit(image, 448)
     wu = _unit(work)
     faces = face_mask(image, work.shape)
-    smooth = np.asarray(
-        _to(_edge_preserving(_fit(work, 320), 20.0, 0.35), work.shape, cv2.INTER_CUBIC), np.uint8
-    )
+    smooth = _smoothed(work, 320, 20.0, 0.35)
     g = _f(_gray(smooth))
     req.checkpoint()
     lo, hi = np.percentile(g[::4, ::4], [3.0, 97.0])
