@@ -8,11 +8,13 @@ features set in (``_modelled_face``). The result is upsampled and full-resolutio
 (fingerprints and tool dents, fibres and fuzz). The hard, carved materials (wood, jade, porcelain) are in
 ``carved``.
 
-All are registered with ``native_strength``: Strength sets relief depth and material coverage, never a
-pixel blend with the photo, and the distance from the photo grows monotonically with it.
+Strength (``native_strength``, as for the carved materials) moves the colours from the photo's to the
+material's palette and raises the lumps and the surface texture; the output never is a pixel blend.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -56,6 +58,65 @@ from restyle.engines.classic.toolkit import (
 )
 
 
+@dataclass(frozen=True)
+class Modelling:
+    """How a soft material is modelled: the photo (at ``SIDE``) smoothed edge-preservingly (``sigma_s``,
+    ``sigma_r``), cut into ``colours`` flat regions (catalogue param ``colors`` overrides), each region
+    rounded into a lump: a relief of smoothed luminance (``base``) with domes (``dome`` at Strength 0 and
+    1, ``radius`` and ``soften`` in feature units) and a little fine detail (``detail``)."""
+
+    sigma_s: float
+    sigma_r: float
+    colours: int
+    base: float
+    dome: tuple[float, float]
+    radius: float
+    detail: float
+    soften: float
+
+
+#: plasticine: big round lumps, strongly domed
+CLAY = Modelling(40.0, 0.45, 12, base=0.8, dome=(0.3, 0.8), radius=36.0, detail=0.1, soften=3.0)
+#: wool pads: flatter, smaller puffs
+FELT = Modelling(45.0, 0.5, 9, base=0.4, dome=(0.3, 0.9), radius=24.0, detail=0.08, soften=1.5)
+#: long side of the copy the lumps are modelled and lit on (the surface texture is added at full size)
+SIDE = 320
+
+
+@dataclass(frozen=True)
+class Lumps:
+    """The photo modelled in a soft material, on a reduced copy (``work``, feature unit ``wu``)."""
+
+    work: U8
+    wu: float
+    faces: F32  # soft face mask at the size of ``work``
+    smooth: U8  # edge-preserving smoothed ``work``: the colours before the material's palette
+    flat: U8  # flat-colour regions of ``smooth``: one lump each
+    height: F32
+
+
+def _lumps(image: U8, req: StyleRequest, how: Modelling) -> Lumps:
+    """``image`` modelled as ``how`` says (see ``Modelling``); Strength sets the domes' height."""
+    work = _fit(image, SIDE)
+    wu = _unit(work)
+    faces = face_mask(image, work.shape)
+    smooth = _edge_preserving(work, how.sigma_s, how.sigma_r)
+    req.checkpoint()
+    flat = _regions(smooth, int(param(req, "colors", how.colours)), req.seed, (7, 5))
+    height = height_field(
+        work,
+        flat=flat,
+        base=how.base,
+        dome=level(req, *how.dome),
+        dome_radius=how.radius * wu,
+        detail=how.detail,
+        smooth=3.0 * wu,
+        faces=faces,
+        soften=how.soften * wu,
+    )
+    return Lumps(work, wu, faces, smooth, flat, height)
+
+
 @recipe("clay", native_strength=True)
 def clay(image: U8, req: StyleRequest) -> U8:
     """Claymation: the subject modelled in plasticine. Flat saturated clay colours (k-means), each region a
@@ -63,26 +124,11 @@ def clay(image: U8, req: StyleRequest) -> U8:
     dark creases between lumps; fine thumbprints and tool dents in the surface. Faces keep their features.
     Strength: clay coverage (photo colours -> plasticine palette), lump depth, smoothing. Params: colors."""
     h, w = image.shape[:2]
-    work = _fit(image, 320)
-    wu = _unit(work)
-    faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 40.0, 0.45)
-    req.checkpoint()
-    flat = _regions(smooth, int(param(req, "colors", 12)), req.seed, (7, 5))
-    vivid = _hsv(flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
-    albedo = _a(_blur(_mix(_f(smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
-    albedo = _modelled_face(image, work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
-    height = height_field(
-        work,
-        flat=flat,
-        base=0.8,
-        dome=level(req, 0.3, 0.8),
-        dome_radius=36.0 * wu,
-        detail=0.1,
-        smooth=3.0 * wu,
-        faces=faces,
-        soften=3.0 * wu,
-    )
+    m = _lumps(image, req, CLAY)
+    wu, faces, height = m.wu, m.faces, m.height
+    vivid = _hsv(m.flat, sat=1.45, value=_curve([(0, 0.14), (0.5, 0.6), (1, 0.96)]))
+    albedo = _a(_blur(_mix(_f(m.smooth), _f(vivid), level(req, 0.3, 0.95)), 0.7 * wu))
+    albedo = _modelled_face(image, m.work, albedo, req, tone=(0.98, 0.72, 0.58), ink=(0.16, 0.08, 0.06))
     req.checkpoint()
     n = normals(height, level(req, 6.0, 16.0) * wu)
     light = _a(0.4 + 0.6 * diffuse(n, azimuth=125.0, elevation=50.0, wrap=0.3))
@@ -177,30 +223,15 @@ def _felt(
     borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
     h, w = image.shape[:2]
     u = _unit(image)
-    work = _fit(image, 320)
-    wu = _unit(work)
-    faces = face_mask(image, work.shape)
-    smooth = _edge_preserving(work, 45.0, 0.5)
-    req.checkpoint()
-    flat = _regions(smooth, int(param(req, "colors", 9)), req.seed, (7, 5))
-    wool = _hsv(flat, sat=sat, value=value)
+    m = _lumps(image, req, FELT)
+    wu, faces, height = m.wu, m.faces, m.height
+    wool = _hsv(m.flat, sat=sat, value=value)
     if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
         wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
     if pastel > 0:
         wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    albedo = _mix(_f(smooth), _f(wool), level(req, 0.35, 0.95))
-    albedo = _modelled_face(image, work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
-    height = height_field(
-        work,
-        flat=flat,
-        base=0.4,
-        dome=level(req, 0.3, 0.9),
-        dome_radius=24.0 * wu,
-        detail=0.08,
-        smooth=3.0 * wu,
-        faces=faces,
-        soften=1.5 * wu,
-    )
+    albedo = _mix(_f(m.smooth), _f(wool), level(req, 0.35, 0.95))
+    albedo = _modelled_face(image, m.work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
     n = normals(height, level(req, 4.0, 10.0) * wu)
     light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
     light = _a(light * occlusion(height, 5.0 * wu, level(req, 0.4, 1.2)) + 0.12 * rim(n, 1.5))
