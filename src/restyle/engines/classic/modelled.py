@@ -208,29 +208,33 @@ def _fibres(h: int, w: int, seed: int, u: float, *, length: float, density: floa
     return hair, _a(cv2.merge([dx, dy]))
 
 
-def _felt(
-    image: U8,
-    req: StyleRequest,
-    *,
-    sat: float,
-    value: U8,
-    tint: Colour,
-    fibre: float,
-    pastel: float,
-    dyes: F32 | None = None,
-) -> U8:
+@dataclass(frozen=True)
+class Wool:
+    """A felt's wool: the flat colours' saturation (``sat``) and value curve (``value``), the dyes they are
+    pulled towards (``dyes``, 65 % of the way, if any), a pull towards cream (``pastel``), a final colour
+    cast (``tint``) and the fibres' length (``fibre``: 1 is 9 feature units)."""
+
+    sat: float
+    value: U8
+    tint: Colour
+    fibre: float
+    pastel: float = 0.0
+    dyes: F32 | None = None
+
+
+def _felt(image: U8, req: StyleRequest, wool: Wool) -> U8:
     """Needle felt: wool pads of flat colour that puff up like pillows (soft matte light, no gloss), fuzzy
     borders where fibres of one colour cross into the next, a halo of loose hairs, visible fibres."""
     h, w = image.shape[:2]
     u = _unit(image)
     m = _lumps(image, req, FELT)
     wu, faces, height = m.wu, m.faces, m.height
-    wool = _hsv(m.flat, sat=sat, value=value)
-    if dyes is not None:  # each wool colour pulled towards the nearest traditional dye
-        wool = _u8(_mix(_f(wool), _f(_quantize(wool, dyes)), 0.65))
-    if pastel > 0:
-        wool = _u8(_mix(_f(wool), (1.0, 0.96, 0.93), pastel))
-    albedo = _mix(_f(m.smooth), _f(wool), level(req, 0.35, 0.95))
+    dyed = _hsv(m.flat, sat=wool.sat, value=wool.value)
+    if wool.dyes is not None:  # each wool colour pulled towards the nearest traditional dye
+        dyed = _u8(_mix(_f(dyed), _f(_quantize(dyed, wool.dyes)), 0.65))
+    if wool.pastel > 0:
+        dyed = _u8(_mix(_f(dyed), (1.0, 0.96, 0.93), wool.pastel))
+    albedo = _mix(_f(m.smooth), _f(dyed), level(req, 0.35, 0.95))
     albedo = _modelled_face(image, m.work, albedo, req, tone=(0.96, 0.7, 0.58), ink=(0.16, 0.1, 0.09))
     n = normals(height, level(req, 4.0, 10.0) * wu)
     light = _a(0.5 + 0.5 * diffuse(n, azimuth=120.0, elevation=55.0, wrap=0.5))
@@ -240,7 +244,7 @@ def _felt(
     light = _a(light * (0.5 + 0.5 * shadow))
     small = _times(albedo, light)
     req.checkpoint()
-    hair, push = _fibres(h, w, req.seed, u, length=fibre * 9.0, density=0.9)
+    hair, push = _fibres(h, w, req.seed, u, length=wool.fibre * 9.0, density=0.9)
     grid = _grid(h, w)
     fuzz = level(req, 0.8, 2.2) * u
     amount = np.float32(level(req, 0.08, 0.2))
@@ -255,7 +259,7 @@ def _felt(
         texture = _a(1.0 + hair * amount)
     fuzzy = _a(cv2.remap(big, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
     out = _times(fuzzy, texture)
-    return _u8(_tint(out, tint))
+    return _u8(_tint(out, wool.tint))
 
 
 def _grid(h: int, w: int) -> F32:
@@ -268,20 +272,16 @@ def _grid(h: int, w: int) -> F32:
     return _texture("grid", h, w, 0, make)[0]
 
 
+#: bold saturated wool in the photo's own colours
+WESTERN_WOOL = Wool(1.4, _curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]), tint=(1.0, 1.0, 1.0), fibre=1.0)
+
+
 @recipe("felt", native_strength=True)
 def felt(image: U8, req: StyleRequest) -> U8:
     """Western needle felt: bold saturated wool pads, fuzzy borders, visible fibres and loose hairs.
     Strength: wool coverage (photo colours -> felt palette), pad depth, fuzz width, fibre contrast.
     Params: colors."""
-    return _felt(
-        image,
-        req,
-        sat=1.4,
-        value=_curve([(0, 0.1), (0.5, 0.55), (1, 0.95)]),
-        tint=(1.0, 1.0, 1.0),
-        fibre=1.0,
-        pastel=0.0,
-    )
+    return _felt(image, req, WESTERN_WOOL)
 
 
 #: traditional East Asian dye colours (Japanese "Nippon colours" / Chinese traditional colours): sakura,
@@ -306,18 +306,20 @@ _ASIAN_DYES = np.asarray(
 )
 
 
+#: softer wool dyed in the traditional colours, pastel, warmer, with finer fibres
+ASIAN_WOOL = Wool(
+    0.8,
+    _curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
+    tint=(1.05, 0.97, 0.95),
+    fibre=0.7,
+    pastel=0.2,
+    dyes=_ASIAN_DYES,
+)
+
+
 @recipe("felt_asian", native_strength=True)
 def felt_asian(image: U8, req: StyleRequest) -> U8:
     """Asian (kawaii) felt: the wool dyed in traditional East Asian colours (sakura, vermilion, matcha,
     indigo, wisteria... each region pulled to the nearest dye), softened to pastel on cream, finer fibres.
     Strength as for ``felt``. Params: colors."""
-    return _felt(
-        image,
-        req,
-        sat=0.8,
-        value=_curve([(0, 0.3), (0.5, 0.75), (1, 1.0)]),
-        tint=(1.05, 0.97, 0.95),
-        fibre=0.7,
-        pastel=0.2,
-        dyes=_ASIAN_DYES,
-    )
+    return _felt(image, req, ASIAN_WOOL)
