@@ -34,15 +34,8 @@ from restyle.engines.classic.toolkit import _fit, _to
 from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
-_FAMILIES = (
-    carved,
-    cartoon,
-    modelled,
-    painting,
-    prints,
-    sketch,
-    washes,
-)  # imported for their @recipe registrations
+#: the family modules, imported for their @recipe registrations
+_FAMILIES = (cartoon, carved, modelled, painting, prints, sketch, washes)
 
 #: inputs with a longer side are styled at this side, then upsampled (the blend uses the full-size input)
 MAX_SIDE = 2048
