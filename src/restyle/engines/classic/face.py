@@ -99,6 +99,17 @@ class FaceMaps:
     eyes: F32  # the eye sockets, a little shaded: big dark anime eyes keep the face a face
     largest: float  # height of the largest face box, in pixels of the maps
 
+    def crop(self, y0: int, y1: int, x0: int, x1: int) -> FaceMaps:
+        """The maps inside the box (rows ``y0:y1``, columns ``x0:x1``)."""
+        return replace(
+            self,
+            skin=self.skin[y0:y1, x0:x1],
+            features=self.features[y0:y1, x0:x1],
+            blush=self.blush[y0:y1, x0:x1],
+            region=self.region[y0:y1, x0:x1],
+            eyes=self.eyes[y0:y1, x0:x1],
+        )
+
 
 def face_maps(image: U8, shape: tuple[int, ...]) -> FaceMaps | None:
     """Maps at ``shape`` (height, width) for the faces in ``image``; None when there is no face. They are
@@ -200,60 +211,20 @@ def cel_skin(
     inked back crisp in ``ink``, elsewhere on the face at ``wrinkles`` of their weight: flat skin with dark
     eyes still has the light-dark pattern a face detector looks for. ``amount`` 0..1 fades it in. Works on
     the bounding box of the faces only."""
-    ys, xs = np.nonzero(maps.region > 0.02)
-    if len(ys) == 0 or amount <= 0:
+    box = _skin_box(maps, f.shape)
+    if box is None or amount <= 0:
         return f
-    pad = round(0.3 * maps.largest)
-    y0, y1 = max(0, int(ys.min()) - pad), min(f.shape[0], int(ys.max()) + pad + 1)
-    x0, x1 = max(0, int(xs.min()) - pad), min(f.shape[1], int(xs.max()) + pad + 1)
-    crop = replace(
-        maps,
-        skin=maps.skin[y0:y1, x0:x1],
-        features=maps.features[y0:y1, x0:x1],
-        blush=maps.blush[y0:y1, x0:x1],
-        region=maps.region[y0:y1, x0:x1],
-        eyes=maps.eyes[y0:y1, x0:x1],
-    )
-    out = f.copy()
-    out[y0:y1, x0:x1] = _cel_box(
-        np.ascontiguousarray(f[y0:y1, x0:x1]),
-        np.ascontiguousarray(photo[y0:y1, x0:x1]),
-        crop,
-        tone=tone,
-        shade=shade,
-        ink=ink,
-        amount=amount,
-        split=split,
-        sharp=sharp,
-        wrinkles=wrinkles,
-        contrast=contrast,
-    )
-    return out
-
-
-def _cel_box(
-    f: F32,
-    photo: F32,
-    maps: FaceMaps,
-    *,
-    tone: Colour,
-    shade: Colour,
-    ink: Colour,
-    amount: float,
-    split: float,
-    sharp: float,
-    wrinkles: float,
-    contrast: float,
-) -> F32:
-    """``cel_skin`` on the box around the faces."""
-    region = maps.region
-    lum = _lum(f)
+    y0, y1, x0, x1 = box
+    crop = maps.crop(y0, y1, x0, x1)
+    skin = np.ascontiguousarray(f[y0:y1, x0:x1])
+    region = crop.region
+    lum = _lum(skin)
     scale = max(2.0, maps.largest)
     # each face its own reference: the skin's mean colour and luminance around it (normalised blurs)
     reach = 0.5 * scale
     weight = _a(_blur(region, reach) + np.float32(1e-3))
     ref = _a(_blur(_a(lum * region), reach) / weight)
-    base = _a(_blur(_times(f, region), reach) / cv2.merge([weight] * 3))
+    base = _a(_blur(_times(skin, region), reach) / cv2.merge([weight] * 3))
     lit = _mix(base, tone, 0.6)
     gain = np.clip(np.float32(0.74) / (_lum(lit) + np.float32(0.05)), 1.0, 1.25)
     lit = _times(lit, _a(gain))
@@ -261,13 +232,34 @@ def _cel_box(
     soft = _a(_blur(lum, 0.025 * scale))
     t = _smooth_step(-sharp, sharp, _a(ref * np.float32(split) - soft))
     cel = _clip(_mix(lit, dark, t))
-    out = _mix(f, cel, _a(region * np.float32(amount)))
-    # the features: what is darker than its surroundings at the scale of an eye, inked where they are
+    painted = _mix(skin, cel, _a(region * np.float32(amount)))
+    marks = _marks(
+        np.ascontiguousarray(photo[y0:y1, x0:x1]), crop, scale, contrast=contrast, wrinkles=wrinkles
+    )
+    painted = _times(painted, _a(1.0 - crop.eyes * np.float32(0.22 * amount)))
+    out = f.copy()
+    out[y0:y1, x0:x1] = _mix(painted, ink, _a(marks * np.float32(amount)))
+    return out
+
+
+def _skin_box(maps: FaceMaps, shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """(y0, y1, x0, x1): the box around the faces' skin (``maps.region``) with a margin of 0.3 of the
+    largest face, inside ``shape``; None without skin."""
+    ys, xs = np.nonzero(maps.region > 0.02)
+    if len(ys) == 0:
+        return None
+    pad = round(0.3 * maps.largest)
+    y0, y1 = max(0, int(ys.min()) - pad), min(shape[0], int(ys.max()) + pad + 1)
+    x0, x1 = max(0, int(xs.min()) - pad), min(shape[1], int(xs.max()) + pad + 1)
+    return y0, y1, x0, x1
+
+
+def _marks(photo: F32, maps: FaceMaps, scale: float, *, contrast: float, wrinkles: float) -> F32:
+    """0..1: the features to ink, what is darker than its surroundings (by ``contrast``) at the scale of an
+    eye, in full over eyes, brows and mouth and at ``wrinkles`` of it over the rest of the skin."""
     plum = _lum(photo)
     marks = _a(_blur(plum, 0.03 * scale)) - _a(_blur(plum, 0.004 * scale))
-    marks = _a(
+    return _a(
         _smooth_step(contrast, contrast + 0.04, marks)
         * np.maximum(maps.features, _a(maps.skin * np.float32(wrinkles)))
     )
-    out = _times(out, _a(1.0 - maps.eyes * np.float32(0.22 * amount)))
-    return _mix(out, ink, _a(marks * np.float32(amount)))

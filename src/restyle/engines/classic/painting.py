@@ -15,6 +15,7 @@ a new random field per strength and break monotonicity).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -79,9 +80,6 @@ def monet(image: U8, req: StyleRequest) -> U8:
     shadows, warm lights. Strength: dab size, colour breaking and the light palette."""
     u = _unit(image)
     h, w = image.shape[:2]
-    stroke = level(req, 5.0, 18.0) * u
-    small, _ = _canvas(image, stroke, 4)
-    small = _bilateral(small, 1, 5, 30.0, 3.0)
     key = level(req, 0.0, 1.0)
 
     def colourise(picture: U8) -> F32:
@@ -97,24 +95,13 @@ def monet(image: U8, req: StyleRequest) -> U8:
         light = _a(np.clip((lum - 0.6) * 2.5, 0.0, 1.0) * np.float32(0.2 * key))
         return _mix(_mix(f, (0.42, 0.36, 0.62), shadow), (1.0, 0.93, 0.72), light)
 
-    small = _u8(colourise(small))
+    def look(picture: U8) -> U8:
+        return _u8(colourise(picture))
+
+    stroke = level(req, 5.0, 18.0) * u
+    threshold, spin = level(req, 0.03, 0.07), level(req, 10.0, 35.0)
+    small, m, _ = _paint(image, req, MONET, stroke=stroke, look=look, threshold=threshold, spin=spin)
     base = _f(small)
-    lum = _lum(base)
-    tx, ty = tangents(lum, 2.0, default=-75.0, weak=0.5)
-    flesh = skin(small)
-    req.checkpoint()
-    m = layered(
-        base,
-        tx,
-        ty,
-        [(4, 1.5, 0.7, 0.3), (2, 1.4, 0.7, 0.2)],
-        seed=req.seed,
-        kind="monet",
-        threshold=level(req, 0.03, 0.07),
-        fine=flesh,
-        spin=level(req, 10.0, 35.0),
-    )
-    req.checkpoint()
     dabs = jittered(m, level(req, 0.01, 0.07), level(req, 0.01, 0.09))
     ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
     dabs = _mix(ground, dabs, m.cover)
@@ -134,6 +121,69 @@ def monet(image: U8, req: StyleRequest) -> U8:
     paint = _times(paint, _a(1.0 - np.float32(level(req, 0.1, 0.25)) * rim))
     light = level(req, 0.3, 0.5)
     return _u8(_times(_times(paint, _clip(1.0 - light + light * shade, 0.0, 1.3)), _paper(h, w, req.seed, u)))
+
+
+@dataclass(frozen=True)
+class Brushwork:
+    """How a painter lays strokes (``strokes.layered``): the coarse-to-fine ``layers`` (cell, half-length,
+    half-width, tolerance), the random stream ``kind``, the canvas's smoothing before painting (bilateral
+    sigma colour and space), the stroke direction (tangent flow smoothed by ``flow``, turning to ``angle``
+    degrees where it is ``weak``) and whether the fine brush for skin reads the canvas before smoothing
+    (``skin_before``)."""
+
+    layers: tuple[tuple[int, float, float, float], ...]
+    kind: str
+    smoothing: tuple[float, float]
+    flow: float
+    angle: float
+    weak: float = 0.3
+    skin_before: bool = False
+
+
+#: Monet: loose dabs over a weak flow (free to turn), on a lightly smoothed canvas
+MONET = Brushwork(((4, 1.5, 0.7, 0.3), (2, 1.4, 0.7, 0.2)), "monet", (30.0, 3.0), 2.0, -75.0, weak=0.5)
+#: impasto: long loaded strokes along a well-smoothed flow
+IMPASTO = Brushwork(((4, 1.6, 0.75, 0.2), (2, 1.6, 0.8, 0.12)), "impasto", (40.0, 3.0), 2.5, -60.0)
+#: impasto's portrait brush (``_face_patch``): shorter strokes, closer to the picture
+IMPASTO_FACE = Brushwork(
+    ((4, 1.4, 0.75, 0.12), (2, 1.3, 0.8, 0.08)), "impasto-face", (20.0, 2.0), 2.0, -60.0, skin_before=True
+)
+
+
+def _paint(
+    image: U8,
+    req: StyleRequest,
+    how: Brushwork,
+    *,
+    stroke: float,
+    look: Callable[[U8], U8],
+    threshold: float,
+    detail: float = 0.0,
+    spin: float = 0.0,
+) -> tuple[U8, StrokeMap, F32]:
+    """``image`` painted in strokes as ``how`` says, on a canvas where a grid cell is ``stroke`` pixels
+    (``_canvas``), smoothed and given the painter's ``look``; ``threshold``, ``detail`` and ``spin`` as in
+    ``strokes.layered``. Returns the canvas, the strokes and the skin map that got the fine brush."""
+    raw, _ = _canvas(image, stroke, 4)
+    small = look(_bilateral(raw, 1, 5, *how.smoothing))
+    base = _f(small)
+    tx, ty = tangents(_lum(base), how.flow, default=how.angle, weak=how.weak)
+    flesh = skin(raw if how.skin_before else small)
+    req.checkpoint()
+    m = layered(
+        base,
+        tx,
+        ty,
+        list(how.layers),
+        seed=req.seed,
+        kind=how.kind,
+        threshold=threshold,
+        detail=detail,
+        fine=flesh,
+        spin=spin,
+    )
+    req.checkpoint()
+    return small, m, flesh
 
 
 def _canvas(image: U8, stroke: float, cell: int) -> tuple[U8, float]:
@@ -176,20 +226,7 @@ def _face_patch(
         return None
     y0, y1, x0, x1 = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-    small, _ = _canvas(crop, stroke, 4)
-    base = _f(look(_bilateral(small, 1, 5, 20.0, 2.0)))
-    tx, ty = tangents(_lum(base), 2.0, default=-60.0)
-    m = layered(
-        base,
-        tx,
-        ty,
-        [(4, 1.4, 0.75, 0.12), (2, 1.3, 0.8, 0.08)],
-        seed=req.seed,
-        kind="impasto-face",
-        threshold=0.03,
-        detail=0.06,
-        fine=skin(small),
-    )
+    _, m, _ = _paint(crop, req, IMPASTO_FACE, stroke=stroke, look=look, threshold=0.03, detail=0.06)
     paint = _a(_to(jittered(m, 0.02, 0.01), crop.shape))
     height = _bristles(m, crop.shape, grooves=5.0)
     return (y0, y1, x0, x1), paint, height
@@ -209,24 +246,8 @@ def impasto(image: U8, req: StyleRequest) -> U8:
     def look(picture: U8) -> U8:
         return _hsv(picture, sat=sat, value=tone)
 
-    small, _ = _canvas(image, stroke, 4)
-    small = look(_bilateral(small, 1, 5, 40.0, 3.0))
-    base = _f(small)
-    tx, ty = tangents(_lum(base), 2.5, default=-60.0)
-    flesh = skin(small)
-    req.checkpoint()
-    m = layered(
-        base,
-        tx,
-        ty,
-        [(4, 1.6, 0.75, 0.2), (2, 1.6, 0.8, 0.12)],
-        seed=req.seed,
-        kind="impasto",
-        threshold=level(req, 0.03, 0.08),
-        detail=level(req, 0.05, 0.1),
-        fine=flesh,
-    )
-    req.checkpoint()
+    threshold, detail = level(req, 0.03, 0.08), level(req, 0.05, 0.1)
+    _, m, flesh = _paint(image, req, IMPASTO, stroke=stroke, look=look, threshold=threshold, detail=detail)
     # where no stroke lies, or strokes on skin miss a feature (eyes, mouth), the full-size picture shows
     fine = _f(look(np.asarray(_blur(image, 0.7 * u), np.uint8)))
     paint = _a(_to(jittered(m, level(req, 0.0, 0.06), level(req, 0.0, 0.03)), image.shape))

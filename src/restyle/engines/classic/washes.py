@@ -226,7 +226,19 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
         lines = np.maximum(lines * (1.0 - big), features * big)
     lines = _a(lines * np.clip(0.75 + 0.45 * dry, 0.0, 1.0))
     ink = _a(np.clip(ink + lines * np.float32(0.9), 0.0, 1.0))
-    # light colour: the photo's hues moved to the classical washes, thin, only where there is ink
+    colour = _light_colour(image, small, req)  # light colour (qianjiang), laid only where there is ink
+    paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
+    ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
+    tint = _a(np.float32(0.8) * np.clip(ink * 3.0, 0.0, 1.0))
+    f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
+    # ink is transparent: the colour washes still show under its paler tones
+    return _u8(_a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.92)))))
+
+
+def _light_colour(image: U8, small: U8, req: StyleRequest) -> F32:
+    """Qianjiang light colour at the size of ``image``: the hues of ``small`` (its smoothed copy) moved
+    to the classical washes (``WASHES``: the nearest in hue and chroma; greys and browns stay as they are),
+    each at a light value, since the ink gives the darks. Strength: how far the hues move."""
     colour = _f(_hsv(small, sat=level(req, 0.8, 0.55)))
     palette = _palette(image, 6, req.seed)
     lab = cv2.cvtColor(palette.reshape(-1, 1, 3) / np.float32(255.0), cv2.COLOR_RGB2Lab).reshape(-1, 3)
@@ -240,10 +252,4 @@ def _guofeng(image: U8, req: StyleRequest) -> U8:
     lum = _lum(colour)
     colour = _clip(_times(colour, _a(np.float32(0.85) / (lum + np.float32(0.04)))))
     colour = _a(1.0 - (1.0 - colour) * np.float32(0.65))
-    colour = _a(_to(colour, image.shape))
-    paper = _a(np.clip(1.0 + 0.008 * fibres, 0.9, 1.1) * (0.5 + 0.5 * _paper(h, w, req.seed, u)))
-    ground = _times(_a(np.full((h, w, 3), (0.95, 0.925, 0.86), np.float32)), paper)
-    tint = _a(np.float32(0.8) * np.clip(ink * 3.0, 0.0, 1.0))
-    f = _a(cv2.multiply(ground, _mix((1.0, 1.0, 1.0), colour, tint)))
-    # ink is transparent: the colour washes still show under its paler tones
-    return _u8(_a(cv2.multiply(f, _mix((1.0, 1.0, 1.0), (0.12, 0.12, 0.13), _a(ink * 0.92)))))
+    return _a(_to(colour, image.shape))
