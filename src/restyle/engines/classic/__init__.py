@@ -2,9 +2,10 @@
 
 One function per recipe name, registered with ``@recipe`` in the family modules, on shared building blocks:
 
-* families: ``cartoon`` (201, 123, 210, 107, 124, 116), ``painting`` (133, 134, 125), ``washes`` (104, 203),
-  ``sketch`` (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129, 130, 131);
-* building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
+* families: ``cartoon`` (201, 123, 107, 124), ``cartoon3d`` (210, 116), ``painting`` (133, 134, 125),
+  ``washes`` (104, 203), ``sketch`` (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129,
+  130, 131);
+* building blocks: ``toon`` (the flow-based abstraction and cel steps of both cartoon families), ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
   (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
   (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
   detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures``
@@ -27,13 +28,21 @@ import cv2
 import numpy as np
 
 from restyle.engines import BaseEngine, StyleRequest
-from restyle.engines.classic import cartoon, face, materials, painting, prints, sketch, washes
+from restyle.engines.classic import cartoon, cartoon3d, face, materials, painting, prints, sketch, washes
 from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
 from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
-_FAMILIES = (cartoon, materials, painting, prints, sketch, washes)  # imported for their @recipe registrations
+_FAMILIES = (
+    cartoon,
+    cartoon3d,
+    materials,
+    painting,
+    prints,
+    sketch,
+    washes,
+)  # imported for their @recipe registrations
 
 #: inputs with a longer side are styled at this side, then upsampled (the blend uses the full-size input)
 MAX_SIDE = 2048
