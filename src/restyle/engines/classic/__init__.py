@@ -5,11 +5,11 @@ One function per recipe name, registered with ``@recipe`` in the family modules,
 * families: ``cartoon`` (201, 123, 107, 124), ``cartoon3d`` (210, 116), ``painting`` (133, 134, 125),
   ``washes`` (104, 203), ``sketch`` (132), ``materials`` (120, 121, 126, 127, 128, 135), ``prints`` (129,
   130, 131);
-* building blocks: ``toon`` (the flow-based abstraction and cel steps of both cartoon families), ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
-  (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
-  (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
-  detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures``
-  (seeded, cached noise).
+* building blocks: ``toon`` (the flow-based abstraction and cel steps of both cartoon families), ``flow``
+  (edge tangent flow from the structure tensor, smoothing along it), ``lines`` (flow-based DoG/XDoG ink),
+  ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief`` (height fields, lighting, face
+  protection), ``sky`` (sky detection, painted skies), ``face`` (one face detection per call shared by
+  every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures`` (seeded, cached noise).
 
 Strength: every Tencent style is registered with ``native_strength=True`` and renders Strength itself
 (abstraction level, line weight, palette pull, stroke size, relief depth; ``base.level`` maps it to a knob),
@@ -34,15 +34,8 @@ from restyle.engines.classic.toolkit import _fit, _to
 from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
-_FAMILIES = (
-    cartoon,
-    cartoon3d,
-    materials,
-    painting,
-    prints,
-    sketch,
-    washes,
-)  # imported for their @recipe registrations
+# imported for their @recipe registrations
+_FAMILIES = (cartoon, cartoon3d, materials, painting, prints, sketch, washes)
 
 #: inputs with a longer side are styled at this side, then upsampled (the blend uses the full-size input)
 MAX_SIDE = 2048
