@@ -119,7 +119,9 @@ def cartoon(image: U8, req: StyleRequest) -> U8:
     f = _clip(_a((f - np.float32(0.5)) * np.float32(level(req, 1.05, 1.2)) + np.float32(0.5)))
     f = with_sky(t, f, req, CARTOON_SKY, amount=level(req, 0.6, 1.0))
     req.checkpoint()
-    f = clean_flatten(t, f, req, colors=8, radius=1.5, amount=level(req, 0.55, 1.0))
+    f = clean_flatten(
+        t, f, req, colors=int(param(req, "colors", 8)), radius=1.5, amount=level(req, 0.55, 1.0)
+    )
     f = cel_face(t, f, req, CARTOON_FACE)
     # bold lines: the ink field widened by a max filter whose size grows with strength
     r = max(1, round(level(req, 1.0, 2.0) * t.u))
@@ -140,7 +142,9 @@ def picture_book(image: U8, req: StyleRequest) -> U8:
     f = _mix(t.smooth, airbrush(t.smooth, 40.0, 0.3), level(req, 0.5, 1.0))
     req.checkpoint()
     # clean shapes: a palette of the picture's colours, borders rounded off, then softened like gouache
-    f = clean_flatten(t, f, req, colors=10, radius=3.0, amount=level(req, 0.45, 0.8))
+    f = clean_flatten(
+        t, f, req, colors=int(param(req, "colors", 10)), radius=3.0, amount=level(req, 0.45, 0.8)
+    )
     f = _a(_blur(f, level(req, 0.5, 1.0) * t.u))
     f = cel_tone(f, levels=3.0, sharp=level(req, 1.0, 2.0), amount=level(req, 0.3, 0.5))
     # gentle colour: muted, warm light, lifted towards the paper

@@ -18,7 +18,7 @@ import numpy as np
 
 from restyle.engines import StyleRequest
 from restyle.engines.classic import lines as ln
-from restyle.engines.classic.base import F32, U8, Colour, level, param
+from restyle.engines.classic.base import F32, U8, Colour, level
 from restyle.engines.classic.face import FaceMaps, cel_skin, face_maps
 from restyle.engines.classic.flow import Flow, along_straight, structure_flow
 from restyle.engines.classic.sky import painted_sky, sky_mask
@@ -210,11 +210,11 @@ def flatten(f: F32, req: StyleRequest, *, colors: int, amount: float) -> F32:
     return _mix(f, _f(flat), amount)
 
 
-def clean_flatten(t: Toon, f: F32, req: StyleRequest, *, colors: float, radius: float, amount: float) -> F32:
-    """Pull colours towards a k-means palette of the image (``colors``: the catalogue's default for the
-    ``colors`` param) whose region borders are rounded off over ``radius`` (``toolkit._clean``)."""
+def clean_flatten(t: Toon, f: F32, req: StyleRequest, *, colors: int, radius: float, amount: float) -> F32:
+    """Pull colours towards a k-means palette of the image whose region borders are rounded off over
+    ``radius`` (``toolkit._clean``; in pixels of a 640-pixel image), by ``amount``."""
     u8 = _u8(f)
-    flat = _f(_clean(_quantize(u8, _palette(u8, int(param(req, "colors", colors)), req.seed)), radius * t.u))
+    flat = _f(_clean(_quantize(u8, _palette(u8, colors, req.seed)), radius * t.u))
     return _mix(f, flat, amount)
 
 
