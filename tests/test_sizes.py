@@ -44,3 +44,8 @@ def test_long_module_fails(tmp_path: Path) -> None:
 
 def test_todays_tree_passes() -> None:
     assert sizes().main([str(ROOT / "src")]) == 0
+
+
+def test_no_module_over_400_lines_and_no_function_over_60() -> None:
+    gate = sizes()
+    assert gate.MAX_MODULE_LINES <= 400 and gate.MAX_FUNCTION_LINES <= 60  # the bar, enforced

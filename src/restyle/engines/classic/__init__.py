@@ -2,14 +2,14 @@
 
 One function per recipe name, registered with ``@recipe`` in the family modules, on shared building blocks:
 
-* families: ``cartoon`` (201, 123, 210, 107, 124, 116), ``painting`` (133, 134, 125), ``washes`` (104, 203),
-  ``sketch`` (132), materials ``carved`` (hard: 120 wood, 126 jade, 127 porcelain) and ``modelled`` (soft:
-  121 clay, 128 and 135 felt), ``prints`` (129, 130, 131);
-* building blocks: ``flow`` (edge tangent flow from the structure tensor, smoothing along it), ``lines``
-  (flow-based DoG/XDoG ink), ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief``
-  (height fields, lighting, face protection), ``sky`` (sky detection, painted skies), ``face`` (one face
-  detection per call shared by every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures``
-  (seeded, cached noise).
+* families: ``cartoon`` (201, 123, 107, 124), ``cartoon3d`` (210, 116), ``painting`` (133, 134, 125),
+  ``washes`` (104, 203), ``sketch`` (132), materials ``carved`` (hard: 120 wood, 126 jade, 127 porcelain)
+  and ``modelled`` (soft: 121 clay, 128 and 135 felt), ``prints`` (129, 130, 131);
+* building blocks: ``toon`` (the flow-based abstraction and cel steps of both cartoon families), ``flow``
+  (edge tangent flow from the structure tensor, smoothing along it), ``lines`` (flow-based DoG/XDoG ink),
+  ``strokes`` (oriented brush strokes, Litwinowicz/Hertzmann), ``relief`` (height fields, lighting, face
+  protection), ``sky`` (sky detection, painted skies), ``face`` (one face detection per call shared by
+  every stage, cel skin), ``toolkit`` (filters, tone, palettes), ``textures`` (seeded, cached noise).
 
 Strength: every Tencent style is registered with ``native_strength=True`` and renders Strength itself
 (abstraction level, line weight, palette pull, stroke size, relief depth; ``base.level`` maps it to a knob),
@@ -28,14 +28,24 @@ import cv2
 import numpy as np
 
 from restyle.engines import BaseEngine, StyleRequest
-from restyle.engines.classic import cartoon, carved, face, modelled, painting, prints, sketch, washes
+from restyle.engines.classic import (
+    cartoon,
+    cartoon3d,
+    carved,
+    face,
+    modelled,
+    painting,
+    prints,
+    sketch,
+    washes,
+)
 from restyle.engines.classic.base import NATIVE_STRENGTH, RECIPES, U8, recipe
 from restyle.engines.classic.toolkit import _fit, _to
 from restyle.styles import Style
 
 __all__ = ["MAX_SIDE", "RECIPES", "Engine", "blend", "recipe"]
 #: the family modules, imported for their @recipe registrations
-_FAMILIES = (cartoon, carved, modelled, painting, prints, sketch, washes)
+_FAMILIES = (cartoon, cartoon3d, carved, modelled, painting, prints, sketch, washes)
 
 #: inputs with a longer side are styled at this side, then upsampled (the blend uses the full-size input)
 MAX_SIDE = 2048

@@ -15,6 +15,7 @@ recipes build bristle grooves, paint ridges (impasto height) and per-stroke colo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -101,41 +102,41 @@ def _cover(
     return best, which
 
 
-def paint(
-    base: F32,
-    tx: F32,
-    ty: F32,
-    *,
-    cell: int,
-    length: float,
-    width: float,
-    seed: int,
-    kind: str,
-    tolerance: float = 0.12,
-    jitter: float = 0.8,
-    keep: F32 | None = None,
-    spin: float = 0.0,
-) -> StrokeMap:
-    """Strokes over ``base`` (RGB float, canvas size) oriented along the unit tangent field (``tx``, ``ty``).
+class Brush(NamedTuple):
+    """One layer's brush: grid spacing in canvas pixels (one stroke per cell), the stroke's half-length and
+    half-width in cells, and ``tolerance``: a stroke does not cover pixels whose luminance differs from its
+    colour by more than this (strokes stop at edges)."""
 
-    ``cell``: grid spacing in canvas pixels (one stroke per cell); ``length`` and ``width``: the stroke's
-    half-length and half-width in cells; ``tolerance``: a stroke does not cover pixels whose luminance
-    differs from its colour by more than this (strokes stop at edges); ``keep``: per pixel 0/1, strokes
-    are only placed in cells whose centre is kept (Hertzmann's refinement layers); ``spin``: each stroke
-    turns by a random angle up to this many degrees either way (a looser hand).
-    """
+    cell: int
+    length: float
+    width: float
+    tolerance: float = 0.12
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """One stroke per grid cell: its centre inside the cell (``ry``, ``rx``), unit direction (``tx``,
+    ``ty``), colour and luminance at the centre, priority, and whether it is placed at all (``alive``)."""
+
+    ry: F32
+    rx: F32
+    tx: F32
+    ty: F32
+    colour: F32
+    lum: F32
+    prio: F32
+    alive: np.ndarray
+
+
+def _grid(
+    base: F32, tx: F32, ty: F32, c: int, *, salt: int, jitter: float, keep: F32 | None, spin: float
+) -> _Grid:
+    """Place one stroke in each ``c``-pixel cell of ``base``: a jittered centre, the tangent there (turned
+    by up to ``spin`` degrees), the colour there; ``keep``: strokes only where it is > 0.5 at the centre."""
     h, w = base.shape[:2]
-    c = int(cell)
-    ny, nx = -(-h // c), -(-w // c)
-    big_h, big_w = ny * c, nx * c
-    pad = ((0, big_h - h), (0, big_w - w))
-    lum = _a(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY))
-    lum_p = np.ascontiguousarray(np.pad(lum, pad, mode="edge").reshape(ny, c, nx, c).transpose(1, 3, 0, 2))
-    salt = int(np.random.default_rng(seed_sequence(seed, kind)).integers(2**31))
-    iy, ix = np.mgrid[0:ny, 0:nx]
+    iy, ix = np.mgrid[0 : -(-h // c), 0 : -(-w // c)]
     ry = (0.5 + jitter * (_hash(iy, ix, salt) - 0.5)) * c  # centre inside its cell
     rx = (0.5 + jitter * (_hash(iy, ix, salt + 1) - 0.5)) * c
-    prio = _hash(iy, ix, salt + 2)
     cy = np.clip(iy * c + ry, 0, h - 1).astype(np.float32)
     cx = np.clip(ix * c + rx, 0, w - 1).astype(np.float32)
     sample_y, sample_x = np.round(cy).astype(np.intp), np.round(cx).astype(np.intp)
@@ -145,16 +146,43 @@ def paint(
         cs, sn = np.cos(turn), np.sin(turn)
         stx, sty = _a(stx * cs - sty * sn), _a(stx * sn + sty * cs)
     colour = _a(cv2.remap(base, cx, cy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
-    slum = _a(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY))
-    alive = np.ones((ny, nx), bool) if keep is None else keep[sample_y, sample_x] > 0.5
-    reach = int(np.ceil(max(length, width) + 0.5 * jitter))
-    r = reach
+    alive = np.ones(iy.shape, bool) if keep is None else keep[sample_y, sample_x] > 0.5
+    lum = _a(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY))
+    return _Grid(ry, rx, stx, sty, colour, lum, _hash(iy, ix, salt + 2), alive)
+
+
+def paint(
+    base: F32,
+    tx: F32,
+    ty: F32,
+    brush: Brush,
+    *,
+    seed: int,
+    kind: str,
+    jitter: float = 0.8,
+    keep: F32 | None = None,
+    spin: float = 0.0,
+) -> StrokeMap:
+    """Strokes of ``brush`` over ``base`` (RGB float, canvas size) oriented along the unit tangent field
+    (``tx``, ``ty``): ``keep``: per pixel 0/1, strokes are only placed in cells whose centre is kept
+    (Hertzmann's refinement layers); ``spin``: each stroke turns by a random angle up to this many degrees
+    either way (a looser hand)."""
+    h, w = base.shape[:2]
+    c, length, width, tolerance = int(brush.cell), brush.length, brush.width, brush.tolerance
+    ny, nx = -(-h // c), -(-w // c)
+    big_h, big_w = ny * c, nx * c
+    pad = ((0, big_h - h), (0, big_w - w))
+    lum = _a(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY))
+    lum_p = np.ascontiguousarray(np.pad(lum, pad, mode="edge").reshape(ny, c, nx, c).transpose(1, 3, 0, 2))
+    salt = int(np.random.default_rng(seed_sequence(seed, kind)).integers(2**31))
+    g = _grid(base, tx, ty, c, salt=salt, jitter=jitter, keep=keep, spin=spin)
+    r = int(np.ceil(max(length, width) + 0.5 * jitter))
 
     def padded(a: np.ndarray, fill: float) -> np.ndarray:
         return np.pad(a, r, mode="constant", constant_values=fill)
 
-    p_ry, p_rx, p_tx, p_ty = padded(ry, 0.0), padded(rx, 0.0), padded(stx, 1.0), padded(sty, 0.0)
-    p_lum, p_prio, p_alive = padded(slum, 0.0), padded(prio, 0.0), padded(alive, False)
+    p_ry, p_rx, p_tx, p_ty = padded(g.ry, 0.0), padded(g.rx, 0.0), padded(g.tx, 1.0), padded(g.ty, 0.0)
+    p_lum, p_prio, p_alive = padded(g.lum, 0.0), padded(g.prio, 0.0), padded(g.alive, False)
     # canvas pixels as (row in cell, column in cell, cell row, cell column): long contiguous inner loops
     ly = np.arange(c, dtype=np.float32).reshape(c, 1, 1, 1) + np.float32(0.5)
     lx = np.arange(c, dtype=np.float32).reshape(1, c, 1, 1) + np.float32(0.5)
@@ -167,21 +195,19 @@ def paint(
     wy, wx = which // side - r, which % side - r
     cell_y, cell_x = np.arange(ny).reshape(ny, 1), np.arange(nx).reshape(1, nx)
     gy, gx = np.clip(cell_y + wy, 0, ny - 1), np.clip(cell_x + wx, 0, nx - 1)
-    dy = ly - (ry[gy, gx] + (gy - cell_y) * c)
-    dx = lx - (rx[gy, gx] + (gx - cell_x) * c)
-    wtx, wty = stx[gy, gx], sty[gy, gx]
-    along = (dx * wtx + dy * wty) * inv_l
-    across = (dy * wtx - dx * wty) * inv_w
+    dy = ly - (g.ry[gy, gx] + (gy - cell_y) * c)
+    dx = lx - (g.rx[gy, gx] + (gx - cell_x) * c)
+    wtx, wty = g.tx[gy, gx], g.ty[gy, gx]
 
     def crop(a: np.ndarray) -> F32:
         order = (2, 0, 3, 1, *range(4, a.ndim))
         return _a(np.ascontiguousarray(a.transpose(order)).reshape(big_h, big_w, *a.shape[4:])[:h, :w])
 
     return StrokeMap(
-        colour=crop(colour[gy, gx]),
-        along=crop(along),
-        across=crop(across),
-        ident=crop(prio[gy, gx]),
+        colour=crop(g.colour[gy, gx]),
+        along=crop((dx * wtx + dy * wty) * inv_l),
+        across=crop((dy * wtx - dx * wty) * inv_w),
+        ident=crop(g.prio[gy, gx]),
         cover=crop((best >= 2.0).astype(np.float32)),
     )
 
@@ -213,6 +239,41 @@ def tangents(lum: F32, sigma: float, *, default: float, weak: float = 0.3) -> tu
     return _a(np.cos(angle)), _a(np.sin(angle))
 
 
+def _miss(m: StrokeMap, lum: F32, sigma: float) -> F32:
+    """How far the strokes' luminance is from the image's (``lum``), smoothed over ``sigma``."""
+    err = np.abs(_a(cv2.cvtColor(m.colour, cv2.COLOR_RGB2GRAY)) - lum)
+    return _a(cv2.GaussianBlur(err, (0, 0), sigma))
+
+
+def _over(below: StrokeMap | None, m: StrokeMap, base: F32) -> StrokeMap:
+    """Layer ``m`` on top of the canvas so far (``below``; None: ``base``, where ``m`` covers nothing)."""
+    if below is None:
+        cover = cv2.merge([m.cover] * 3)
+        colour = _a(m.colour * cover + base * (np.float32(1.0) - cover))
+        return StrokeMap(colour=colour, along=m.along, across=m.across, ident=m.ident, cover=m.cover)
+    on = m.cover > 0.5
+    return StrokeMap(
+        colour=_a(np.where(on[..., None], m.colour, below.colour)),
+        along=_a(np.where(on, m.along, below.along)),
+        across=_a(np.where(on, m.across, below.across)),
+        ident=_a(np.where(on, m.ident, below.ident)),
+        cover=_a(np.maximum(below.cover, m.cover)),
+    )
+
+
+def _underpainting(m: StrokeMap, base: F32, lum: F32, detail: float, fine: F32 | None) -> StrokeMap:
+    """Where even the finest strokes miss by more than ``detail`` (eyes, lettering), ``base`` shows through;
+    ``fine`` (0..1) lowers that threshold."""
+    err = _miss(m, lum, 1.5)
+    if fine is not None:
+        err = err * (np.float32(1.0) + np.float32(2.0) * fine)
+    t = np.clip((err - np.float32(detail)) * np.float32(1.0 / max(1e-3, detail)), 0.0, 1.0)
+    colour = _a(m.colour + (base - m.colour) * t[..., None])
+    return StrokeMap(
+        colour=colour, along=m.along, across=m.across, ident=m.ident, cover=_a(m.cover * (1.0 - t))
+    )
+
+
 def layered(
     base: F32,
     tx: F32,
@@ -231,64 +292,21 @@ def layered(
     after the first painted only where the canvas so far differs from ``base`` by more than ``threshold``
     (luminance, smoothed), and on top of it. Pixels no stroke covers keep ``base`` (the underpainting), and
     so do pixels where the strokes still miss by more than ``detail`` (0: never). ``fine`` (0..1 per pixel,
-    e.g. skin) gets the finer layers everywhere and a lower ``detail`` threshold: faces keep their features."""
+    e.g. skin) gets the finer layers everywhere and a lower ``detail`` threshold: faces keep their features.
+    ``spin`` is accepted but not passed on to ``paint`` (every layer is painted with ``spin=0``)."""
     out: StrokeMap | None = None
     lum = _a(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY))
-    for i, (cell, length, width, tolerance) in enumerate(layers):
+    for i, layer in enumerate(layers):
+        brush = Brush(*layer)
         keep = None
         if out is not None:
-            err = np.abs(_a(cv2.cvtColor(out.colour, cv2.COLOR_RGB2GRAY)) - lum)
-            err = _a(cv2.GaussianBlur(err, (0, 0), max(1.0, cell / 2)))
-            keep = _a(err > np.float32(threshold))
+            keep = _a(_miss(out, lum, max(1.0, brush.cell / 2)) > np.float32(threshold))
             if fine is not None:
                 keep = np.maximum(keep, _a(fine > 0.5))
-        m = paint(
-            base,
-            tx,
-            ty,
-            cell=cell,
-            length=length,
-            width=width,
-            seed=seed,
-            kind=f"{kind}{i}",
-            tolerance=tolerance,
-            jitter=jitter,
-            keep=keep,
-        )
-        if out is None:
-            cover = cv2.merge([m.cover] * 3)
-            out = StrokeMap(
-                colour=_a(m.colour * cover + base * (np.float32(1.0) - cover)),
-                along=m.along,
-                across=m.across,
-                ident=m.ident,
-                cover=m.cover,
-            )
-        else:
-            on = m.cover > 0.5
-            out = StrokeMap(
-                colour=_a(np.where(on[..., None], m.colour, out.colour)),
-                along=_a(np.where(on, m.along, out.along)),
-                across=_a(np.where(on, m.across, out.across)),
-                ident=_a(np.where(on, m.ident, out.ident)),
-                cover=_a(np.maximum(out.cover, m.cover)),
-            )
+        m = paint(base, tx, ty, brush, seed=seed, kind=f"{kind}{i}", jitter=jitter, keep=keep)
+        out = _over(out, m, base)
     assert out is not None
-    if detail > 0:
-        # where even the finest strokes miss (eyes, lettering), the underpainting shows through
-        err = np.abs(_a(cv2.cvtColor(out.colour, cv2.COLOR_RGB2GRAY)) - lum)
-        err = _a(cv2.GaussianBlur(err, (0, 0), 1.5))
-        if fine is not None:
-            err = err * (np.float32(1.0) + np.float32(2.0) * fine)
-        t = np.clip((err - np.float32(detail)) * np.float32(1.0 / max(1e-3, detail)), 0.0, 1.0)
-        out = StrokeMap(
-            colour=_a(out.colour + (base - out.colour) * t[..., None]),
-            along=out.along,
-            across=out.across,
-            ident=out.ident,
-            cover=_a(out.cover * (1.0 - t)),
-        )
-    return out
+    return _underpainting(out, base, lum, detail, fine) if detail > 0 else out
 
 
 def jittered(m: StrokeMap, value: float, hue: float) -> F32:
