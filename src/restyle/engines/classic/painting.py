@@ -99,8 +99,8 @@ def monet(image: U8, req: StyleRequest) -> U8:
         return _u8(colourise(picture))
 
     stroke = level(req, 5.0, 18.0) * u
-    threshold, spin = level(req, 0.03, 0.07), level(req, 10.0, 35.0)
-    small, m, _ = _paint(image, req, MONET, stroke=stroke, look=look, threshold=threshold, spin=spin)
+    threshold = level(req, 0.03, 0.07)
+    small, m, _ = _paint(image, req, MONET, stroke=stroke, look=look, threshold=threshold)
     base = _f(small)
     dabs = jittered(m, level(req, 0.01, 0.07), level(req, 0.01, 0.09))
     ground = _mix(base, (0.95, 0.92, 0.84), 0.6)  # pale priming seen between the dabs
@@ -159,10 +159,9 @@ def _paint(
     look: Callable[[U8], U8],
     threshold: float,
     detail: float = 0.0,
-    spin: float = 0.0,
 ) -> tuple[U8, StrokeMap, F32]:
     """``image`` painted in strokes as ``how`` says, on a canvas where a grid cell is ``stroke`` pixels
-    (``_canvas``), smoothed and given the painter's ``look``; ``threshold``, ``detail`` and ``spin`` as in
+    (``_canvas``), smoothed and given the painter's ``look``; ``threshold`` and ``detail`` as in
     ``strokes.layered``. Returns the canvas, the strokes and the skin map that got the fine brush."""
     raw, _ = _canvas(image, stroke, 4)
     small = look(_bilateral(raw, 1, 5, *how.smoothing))
@@ -180,7 +179,6 @@ def _paint(
         threshold=threshold,
         detail=detail,
         fine=flesh,
-        spin=spin,
     )
     req.checkpoint()
     return small, m, flesh

@@ -128,11 +128,9 @@ class _Grid:
     alive: np.ndarray
 
 
-def _grid(
-    base: F32, tx: F32, ty: F32, c: int, *, salt: int, jitter: float, keep: F32 | None, spin: float
-) -> _Grid:
-    """Place one stroke in each ``c``-pixel cell of ``base``: a jittered centre, the tangent there (turned
-    by up to ``spin`` degrees), the colour there; ``keep``: strokes only where it is > 0.5 at the centre."""
+def _grid(base: F32, tx: F32, ty: F32, c: int, *, salt: int, jitter: float, keep: F32 | None) -> _Grid:
+    """Place one stroke in each ``c``-pixel cell of ``base``: a jittered centre, the tangent there, the
+    colour there; ``keep``: strokes only where it is > 0.5 at the centre."""
     h, w = base.shape[:2]
     iy, ix = np.mgrid[0 : -(-h // c), 0 : -(-w // c)]
     ry = (0.5 + jitter * (_hash(iy, ix, salt) - 0.5)) * c  # centre inside its cell
@@ -141,10 +139,6 @@ def _grid(
     cx = np.clip(ix * c + rx, 0, w - 1).astype(np.float32)
     sample_y, sample_x = np.round(cy).astype(np.intp), np.round(cx).astype(np.intp)
     stx, sty = tx[sample_y, sample_x], ty[sample_y, sample_x]
-    if spin:
-        turn = (_hash(iy, ix, salt + 3) - np.float32(0.5)) * np.float32(np.deg2rad(2.0 * spin))
-        cs, sn = np.cos(turn), np.sin(turn)
-        stx, sty = _a(stx * cs - sty * sn), _a(stx * sn + sty * cs)
     colour = _a(cv2.remap(base, cx, cy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE))
     alive = np.ones(iy.shape, bool) if keep is None else keep[sample_y, sample_x] > 0.5
     lum = _a(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY))
@@ -161,12 +155,10 @@ def paint(
     kind: str,
     jitter: float = 0.8,
     keep: F32 | None = None,
-    spin: float = 0.0,
 ) -> StrokeMap:
     """Strokes of ``brush`` over ``base`` (RGB float, canvas size) oriented along the unit tangent field
     (``tx``, ``ty``): ``keep``: per pixel 0/1, strokes are only placed in cells whose centre is kept
-    (Hertzmann's refinement layers); ``spin``: each stroke turns by a random angle up to this many degrees
-    either way (a looser hand)."""
+    (Hertzmann's refinement layers)."""
     h, w = base.shape[:2]
     c, length, width, tolerance = int(brush.cell), brush.length, brush.width, brush.tolerance
     ny, nx = -(-h // c), -(-w // c)
@@ -175,7 +167,7 @@ def paint(
     lum = _a(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY))
     lum_p = np.ascontiguousarray(np.pad(lum, pad, mode="edge").reshape(ny, c, nx, c).transpose(1, 3, 0, 2))
     salt = int(np.random.default_rng(seed_sequence(seed, kind)).integers(2**31))
-    g = _grid(base, tx, ty, c, salt=salt, jitter=jitter, keep=keep, spin=spin)
+    g = _grid(base, tx, ty, c, salt=salt, jitter=jitter, keep=keep)
     r = int(np.ceil(max(length, width) + 0.5 * jitter))
 
     def padded(a: np.ndarray, fill: float) -> np.ndarray:
@@ -286,14 +278,12 @@ def layered(
     jitter: float = 0.8,
     detail: float = 0.0,
     fine: F32 | None = None,
-    spin: float = 0.0,
 ) -> StrokeMap:
     """Hertzmann's coarse-to-fine painting: ``layers`` of (cell, half-length, half-width, tolerance), each
     after the first painted only where the canvas so far differs from ``base`` by more than ``threshold``
     (luminance, smoothed), and on top of it. Pixels no stroke covers keep ``base`` (the underpainting), and
     so do pixels where the strokes still miss by more than ``detail`` (0: never). ``fine`` (0..1 per pixel,
-    e.g. skin) gets the finer layers everywhere and a lower ``detail`` threshold: faces keep their features.
-    ``spin`` is accepted but not passed on to ``paint`` (every layer is painted with ``spin=0``)."""
+    e.g. skin) gets the finer layers everywhere and a lower ``detail`` threshold: faces keep their features."""
     out: StrokeMap | None = None
     lum = _a(cv2.cvtColor(base, cv2.COLOR_RGB2GRAY))
     for i, layer in enumerate(layers):
