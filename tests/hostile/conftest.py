@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -64,6 +65,22 @@ def call(server: Server, params: dict[str, Any] | bytes, *, timeout: float = 60)
     if err:
         return Reply(err["Code"], err["Message"], seconds, payload)
     return Reply("OK", "", seconds, payload)
+
+
+def v1_form(secret_id: str, **extra: str) -> bytes:
+    """A v1 (HmacSHA256, form-encoded) ImageToImage body from ``secret_id``, with a signature that is not valid."""
+    params = {
+        "Action": "ImageToImage",
+        "Version": "2022-12-29",
+        "Region": "ap-singapore",
+        "Timestamp": str(int(time.time())),
+        "Nonce": "12345",
+        "SecretId": secret_id,
+        "SignatureMethod": "HmacSHA256",
+        "Signature": "c2lnbmF0dXJl",
+        **extra,
+    }
+    return urlencode(params).encode()
 
 
 SMALL_JPEG = encode(photo("astronaut", (96, 96)), quality=85)
