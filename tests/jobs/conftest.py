@@ -133,13 +133,13 @@ def kill_9(server: Server) -> None:
     server.proc.wait(5)
 
 
-def redis_nodes(redis_server: RedisServer, **settings: object) -> dict[str, object]:
+def redis_nodes(redis: RedisServer, **settings: object) -> dict[str, object]:
     """Settings for nodes that share one Redis queue and limiter (under a fresh key prefix), with short
     leases so a dead node's work is taken over quickly."""
     return {
         "jobs_queue": "redis",
         "limiter": "redis",
-        "redis_url": redis_server.url,
+        "redis_url": redis.url,
         "redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
         "lease_ttl_s": 2.0,
         "jobs_lease_s": 1.0,
