@@ -32,7 +32,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import Server, encode, photo, start_server  # noqa: E402
 from tests.hostile import media  # noqa: E402
+from tests.hostile.conftest import v1_form  # noqa: E402
 
 from restyle.api.signing import sign_tc3_headers  # noqa: E402
 
@@ -121,19 +121,9 @@ def attack_secretids(srv: Server, args: argparse.Namespace) -> str:
     codes: dict[str, int] = {}
     with httpx.Client(trust_env=False, timeout=60) as http:
         for i in range(60):
-            form = {
-                "Action": "ImageToImage",
-                "Version": "2022-12-29",
-                "Region": "ap-singapore",
-                "Timestamp": str(int(time.time())),
-                "Nonce": "1",
-                "SecretId": f"AKID{i:03d}" + "x" * (4 * MiB),
-                "SignatureMethod": "HmacSHA256",
-                "Signature": "c2ln",
-            }
             resp = http.post(
                 f"{srv.url}/",
-                content=urlencode(form).encode(),
+                content=v1_form(f"AKID{i:03d}" + "x" * (4 * MiB)),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
             )
             code = resp.json()["Response"]["Error"]["Code"]

@@ -33,7 +33,6 @@ from tests.api.test_admission import GatedImageServer  # noqa: E402
 from tests.conftest import encode, photo, start_server  # noqa: E402
 from tests.scale.backends import redis_binary, start_redis  # noqa: E402
 
-from restyle.api.signing import sign_tc3_headers  # noqa: E402
 from restyle.jobs import DONE, Finish, JobRecord  # noqa: E402
 from restyle.jobs import sqlite as sqlite_queue  # noqa: E402
 
@@ -53,14 +52,7 @@ def ms(values: list[float]) -> str:
 
 def post(client: httpx.Client, srv: Any, action: str, params: dict[str, Any]) -> tuple[float, dict[str, Any]]:
     body = json.dumps(params).encode()
-    headers = sign_tc3_headers(
-        secret_id=srv.secret_id,
-        secret_key=srv.secret_key,
-        host=srv.endpoint,
-        body=body,
-        timestamp=int(time.time()),
-        action=action,
-    )
+    headers = srv.sign(body, action=action)
     t0 = time.perf_counter()
     reply = client.post(f"{srv.url}/", content=body, headers=headers)
     elapsed = time.perf_counter() - t0

@@ -26,37 +26,29 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.api.test_admission import GatedImageServer  # noqa: E402
-from tests.conftest import encode, photo, start_server  # noqa: E402
+from tests.conftest import Server, encode, photo, start_server  # noqa: E402
 
-from restyle.api.signing import sign_tc3_headers  # noqa: E402
 from restyle.config import Settings  # noqa: E402
 from restyle.pipeline.job import ImageRef, Job  # noqa: E402
 from restyle.pipeline.run import run  # noqa: E402
 from restyle.service import build_service  # noqa: E402
 
 
-def prepare(srv: object, params: dict[str, object]) -> tuple[bytes, dict[str, str]]:
+def prepare(srv: Server, params: dict[str, object]) -> tuple[bytes, dict[str, str]]:
     """Body and signed headers, built before timing so client-side work is not counted."""
     body = json.dumps(params).encode()
-    headers = sign_tc3_headers(
-        secret_id=srv.secret_id,  # type: ignore[attr-defined]
-        secret_key=srv.secret_key,  # type: ignore[attr-defined]
-        host=srv.endpoint,  # type: ignore[attr-defined]
-        body=body,
-        timestamp=int(time.time()),
-    )
-    return body, headers
+    return body, srv.sign(body)
 
 
 LAST_TIMING: dict[str, float] = {}
 
 
 def timed_post(
-    client: httpx.Client, srv: object, params: dict[str, object]
+    client: httpx.Client, srv: Server, params: dict[str, object]
 ) -> tuple[float, dict[str, object]]:
     body, headers = prepare(srv, params)
     t0 = time.perf_counter()
-    reply = client.post(f"{srv.url}/", content=body, headers=headers)  # type: ignore[attr-defined]
+    reply = client.post(f"{srv.url}/", content=body, headers=headers)
     elapsed = time.perf_counter() - t0
     LAST_TIMING.clear()
     for part in reply.headers.get("server-timing", "").split(","):
@@ -66,7 +58,7 @@ def timed_post(
     return elapsed, json.loads(reply.content)["Response"]  # type: ignore[no-any-return]
 
 
-def signed_post(client: httpx.Client, srv: object, params: dict[str, object]) -> dict[str, object]:
+def signed_post(client: httpx.Client, srv: Server, params: dict[str, object]) -> dict[str, object]:
     return timed_post(client, srv, params)[1]
 
 
@@ -183,7 +175,7 @@ def main() -> None:
         print(f"{name:<{width}}  {value}")
 
 
-def httpx_post_quiet(srv: object, params: dict[str, object]) -> None:
+def httpx_post_quiet(srv: Server, params: dict[str, object]) -> None:
     with httpx.Client(timeout=60) as client:
         signed_post(client, srv, params)
 

@@ -36,18 +36,10 @@ from tests.api.test_admission import GatedImageServer  # noqa: E402
 from tests.conftest import Server, encode, photo, start_server  # noqa: E402
 from tests.scale.backends import start_redis  # noqa: E402
 
-from restyle.api.signing import sign_tc3_headers  # noqa: E402
-
 
 def post(client: httpx.Client, srv: Server, params: dict[str, object]) -> tuple[float, str]:
     body = json.dumps(params).encode()
-    headers = sign_tc3_headers(
-        secret_id=srv.secret_id,
-        secret_key=srv.secret_key,
-        host=srv.endpoint,
-        body=body,
-        timestamp=int(time.time()),
-    )
+    headers = srv.sign(body)
     t0 = time.perf_counter()
     reply = client.post(f"{srv.url}/", content=body, headers=headers, timeout=120)
     elapsed = time.perf_counter() - t0

@@ -12,15 +12,19 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import hypothesis
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.loopback import Host, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET_ID = "AKIDrestyleTestKey0000000000000000"
@@ -77,16 +81,37 @@ class Server:
                 self.proc.kill()
                 self.proc.wait(5)
 
+    def sign(self, body: bytes, **kw: Any) -> dict[str, str]:
+        """TC3 headers for ``body`` signed with this server's key, now (``kw``: ``action`` and the like)."""
+        from restyle.api.signing import sign_tc3_headers
+
+        return sign_tc3_headers(
+            secret_id=self.secret_id,
+            secret_key=self.secret_key,
+            host=self.endpoint,
+            body=body,
+            timestamp=int(time.time()),
+            **kw,
+        )
+
     def restyle(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the CLI against this server's data dir."""
-        return subprocess.run(
-            [sys.executable, "-m", "restyle", *args, "--data-dir", str(self.data_dir)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, **self.env},
-            check=False,
-        )
+        return cli(*args, "--data-dir", str(self.data_dir), env=self.env)
+
+
+def cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m restyle ARGS`` (``env`` over os.environ), output captured as text, within 120 s."""
+    return subprocess.run(
+        [sys.executable, "-m", "restyle", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
 
 
 def start_server(tmp: Path, *, wait_s: float = 30.0, own_session: bool = False, **settings: object) -> Server:
@@ -106,7 +131,22 @@ def start_server(tmp: Path, *, wait_s: float = 30.0, own_session: bool = False, 
     }
     for k, v in settings.items():
         env[f"RESTYLE_{k.upper()}"] = v if isinstance(v, str) else json.dumps(v)
-    log_path = tmp / f"server-{port}.log"
+    return launch(
+        port, data_dir, env, log_path=tmp / f"server-{port}.log", wait_s=wait_s, own_session=own_session
+    )
+
+
+def launch(
+    port: int,
+    data_dir: Path,
+    env: dict[str, str],
+    *,
+    log_path: Path,
+    wait_s: float = 30.0,
+    own_session: bool = False,
+) -> Server:
+    """Run ``restyle serve`` on ``port`` and ``data_dir`` with the RESTYLE_* ``env`` (over os.environ, without
+    an HTTP proxy); return once /healthz answers, or stop it and raise with the log's tail."""
     full_env = {**os.environ, **env}
     full_env.pop("HTTP_PROXY", None)
     full_env.pop("http_proxy", None)
@@ -116,7 +156,7 @@ def start_server(tmp: Path, *, wait_s: float = 30.0, own_session: bool = False, 
             stdout=log,
             stderr=subprocess.STDOUT,
             env=full_env,
-            cwd=str(tmp),
+            cwd=str(log_path.parent),
             start_new_session=own_session,
         )
     server = Server(port, data_dir, proc, log_path, env=env)
@@ -156,6 +196,12 @@ def make_server(tmp_path: Path) -> Iterator[object]:
         srv.stop()
 
 
+@pytest.fixture(scope="session")
+def images() -> Iterator[Host]:
+    """Loopback image host (127.0.0.1 is on the test servers' URL allow-list)."""
+    yield from serving(Host("127.0.0.1"))
+
+
 # --- images ---------------------------------------------------------------------------------------
 def photo(name: str = "astronaut", size: tuple[int, int] | None = (256, 256)) -> np.ndarray:
     """A real photo from scikit-image, RGB uint8, optionally resized to (width, height)."""
@@ -183,6 +229,14 @@ def b64(data: bytes) -> str:
 @pytest.fixture(scope="session")
 def astronaut_jpeg() -> bytes:
     return encode(photo("astronaut", (320, 320)))
+
+
+def assert_thread_safe(work: Callable[[], np.ndarray], *, calls: int = 16, threads: int = 4) -> None:
+    """``work()`` run ``calls`` times on ``threads`` threads at once answers what it answers alone."""
+    expected = work()
+    with ThreadPoolExecutor(threads) as pool:
+        outs = list(pool.map(lambda _: work(), range(calls)))
+    assert all(np.array_equal(o, expected) for o in outs)
 
 
 def have(binary: str) -> bool:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import http.server
 import socket
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 
 @dataclass
@@ -17,6 +18,29 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # wait before answering at all
     drip_s: float = 0.0  # seconds between single bytes of the body
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that writes no access log."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_http(
+    handler: type[http.server.BaseHTTPRequestHandler], host: str = "127.0.0.1"
+) -> http.server.HTTPServer:
+    """Serve ``handler`` on a free port of loopback ``host`` from a daemon thread; stop with ``close_http``."""
+    httpd = http.server.ThreadingHTTPServer((host, 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
+def close_http(httpd: http.server.HTTPServer) -> None:
+    """Stop serving (waits for the serving thread to leave its loop) and close the socket."""
+    httpd.shutdown()
+    httpd.server_close()
 
 
 class Host:
@@ -30,7 +54,7 @@ class Host:
         self._stop = threading.Event()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def setup(self) -> None:
                 outer.connections += 1
                 super().setup()
@@ -57,15 +81,9 @@ class Host:
                 except OSError:
                     pass  # the client gave up (time budget, size cap)
 
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd = serve_http(Handler, host)
         self.host = host
         self.port = int(self.httpd.server_address[1])
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
 
     def add(self, path: str, body: bytes = b"", **kw: Any) -> str:
         self.routes[path] = Route(body=body, **kw)
@@ -76,9 +94,7 @@ class Host:
 
     def stop(self) -> None:
         self._stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
+        close_http(self.httpd)
 
 
 class Listener:
@@ -137,3 +153,14 @@ class Listener:
         self._stop.set()
         self.thread.join(5)
         self.sock.close()
+
+
+Peer = TypeVar("Peer", Host, Listener)
+
+
+def serving(peer: Peer) -> Iterator[Peer]:
+    """The body of a loopback peer's fixture: ``yield from serving(Host(...))`` yields it, then stops it."""
+    try:
+        yield peer
+    finally:
+        peer.stop()

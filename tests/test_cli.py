@@ -12,23 +12,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.conftest import encode, free_port, photo
+from tests.conftest import cli, encode, free_port, photo
 
 pytestmark = pytest.mark.restyle_only
-
-
-def cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "restyle", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
 
 
 def test_keys_lifecycle(tmp_path: Path) -> None:

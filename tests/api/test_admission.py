@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
 import json
 import threading
 import time
@@ -17,6 +16,7 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
 from tests.conftest import Server, encode, photo
+from tests.loopback import QuietHandler, close_http, serve_http
 
 pytestmark = pytest.mark.derived_from_docs
 
@@ -30,7 +30,7 @@ class GatedImageServer:
         self.lock = threading.Lock()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 with outer.lock:
                     outer.arrived += 1
@@ -44,13 +44,7 @@ class GatedImageServer:
                 except OSError:
                     pass  # the job gave up (timeout test)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.httpd = serve_http(Handler)
 
     @property
     def url(self) -> str:
@@ -61,8 +55,7 @@ class GatedImageServer:
 
     def close(self) -> None:
         self.gate.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        close_http(self.httpd)
 
 
 @pytest.fixture

@@ -39,43 +39,38 @@ def auth_for(sig: str, service: str = "aiart", date: str = DATE) -> signing.Tc3A
     )
 
 
+def verify(
+    auth: signing.Tc3Authorization,
+    headers: dict[str, str],
+    body: bytes,
+    *,
+    secret_key: str = KEY,
+    method: str = "POST",
+    query: str = "",
+) -> None:
+    """restyle's TC3 check of one request made at TS (raises on a mismatch)."""
+    signing.verify_tc3(
+        auth=auth, secret_key=secret_key, method=method, query=query, headers=headers, body=body, timestamp=TS
+    )
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1:8080", "http://127.0.0.1:8080", "localhost:9"])
 def test_tc3_post_matches_sdk(host: str) -> None:
     body = json.dumps({"InputUrl": "http://x/a.png", "Prompt": "女孩"}).encode()
     sig = sdk_tc3(body, host)
     headers = {"content-type": "application/json", "host": host}
-    signing.verify_tc3(
-        auth=auth_for(sig), secret_key=KEY, method="POST", query="", headers=headers, body=body, timestamp=TS
-    )
+    verify(auth_for(sig), headers, body)
     with pytest.raises(errors.SignatureFailure):
-        signing.verify_tc3(
-            auth=auth_for(sig),
-            secret_key="wrong",
-            method="POST",
-            query="",
-            headers=headers,
-            body=body,
-            timestamp=TS,
-        )
+        verify(auth_for(sig), headers, body, secret_key="wrong")
     with pytest.raises(errors.SignatureFailure):
-        signing.verify_tc3(
-            auth=auth_for(sig),
-            secret_key=KEY,
-            method="POST",
-            query="",
-            headers=headers,
-            body=body + b" ",
-            timestamp=TS,
-        )
+        verify(auth_for(sig), headers, body + b" ")
 
 
 def test_tc3_get_signs_query_and_empty_payload() -> None:
     query = "InputUrl=http%3A%2F%2Fx%2Fa.png&Styles.0=201"
     sig = sdk_tc3(b"", "127.0.0.1:1", method="GET", query=query, ctype="application/x-www-form-urlencoded")
     headers = {"content-type": "application/x-www-form-urlencoded", "host": "127.0.0.1:1"}
-    signing.verify_tc3(
-        auth=auth_for(sig), secret_key=KEY, method="GET", query=query, headers=headers, body=b"", timestamp=TS
-    )
+    verify(auth_for(sig), headers, b"", method="GET", query=query)
 
 
 def test_host_without_port_and_endpoint_service_are_accepted() -> None:
@@ -90,14 +85,10 @@ def test_host_without_port_and_endpoint_service_are_accepted() -> None:
         payload_hash=hashlib.sha256(body).hexdigest(),
     )
     sig = signing.tc3_signature(KEY, date=date, service="127", timestamp=str(TS), canonical_request=canon)
-    signing.verify_tc3(
-        auth=auth_for(sig, service="127"),
-        secret_key=KEY,
-        method="POST",
-        query="",
-        headers={"content-type": "application/json; charset=utf-8", "host": "127.0.0.1:8080"},
-        body=body,
-        timestamp=TS,
+    verify(
+        auth_for(sig, service="127"),
+        {"content-type": "application/json; charset=utf-8", "host": "127.0.0.1:8080"},
+        body,
     )
 
 
@@ -111,40 +102,16 @@ def test_unsigned_payload() -> None:
     )
     sig = signing.tc3_signature(KEY, date=DATE, service="aiart", timestamp=str(TS), canonical_request=canon)
     headers = {"content-type": "application/json", "host": "h:1", "x-tc-content-sha256": "UNSIGNED-PAYLOAD"}
-    signing.verify_tc3(
-        auth=auth_for(sig),
-        secret_key=KEY,
-        method="POST",
-        query="",
-        headers=headers,
-        body=b"anything",
-        timestamp=TS,
-    )
+    verify(auth_for(sig), headers, b"anything")
 
 
 def test_credential_date_and_service_must_match() -> None:
     sig = sdk_tc3(b"{}", "h:1")
     headers = {"content-type": "application/json", "host": "h:1"}
     with pytest.raises(errors.SignatureFailure):
-        signing.verify_tc3(
-            auth=auth_for(sig, date="2023-11-15"),
-            secret_key=KEY,
-            method="POST",
-            query="",
-            headers=headers,
-            body=b"{}",
-            timestamp=TS,
-        )
+        verify(auth_for(sig, date="2023-11-15"), headers, b"{}")
     with pytest.raises(errors.SignatureFailure):
-        signing.verify_tc3(
-            auth=auth_for(sig, service="cvm"),
-            secret_key=KEY,
-            method="POST",
-            query="",
-            headers=headers,
-            body=b"{}",
-            timestamp=TS,
-        )
+        verify(auth_for(sig, service="cvm"), headers, b"{}")
 
 
 @pytest.mark.parametrize(

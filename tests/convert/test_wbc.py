@@ -11,9 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import numpy as np
 import pytest
 
 from restyle.convert import tfjs_graph, wbc
+from tests.conftest import cli as restyle_cli
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
@@ -201,15 +200,7 @@ def npm_tarball(path: Path, g: Graph, *, name: str = wbc.PACKAGE) -> Path:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "restyle", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return restyle_cli(*args, env={"COLUMNS": "200"})
 
 
 def test_install_needs_the_licence_accepted_and_prints_it(tmp_path: Path) -> None:

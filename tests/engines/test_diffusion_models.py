@@ -30,9 +30,9 @@ if diffusion_engine.missing_packages():
 from restyle.engines.diffusion import control  # noqa: E402
 from restyle.engines.diffusion import registry as reg  # noqa: E402
 from restyle.engines.diffusion.pipelines import GpuOptions  # noqa: E402
+from tests.conftest import cli  # noqa: E402
 from tests.engines import tiny_diffusion as tiny  # noqa: E402
 from tests.engines.tiny_diffusion import patient  # noqa: E402
-from tests.test_cli import cli  # noqa: E402
 
 
 @dataclass(frozen=True)

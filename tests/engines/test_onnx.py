@@ -20,7 +20,7 @@ from restyle.engines import StyleRequest
 from restyle.engines import onnx as onnx_engine
 from restyle.imaging import tiles
 from restyle.styles import Style, catalogue
-from tests.conftest import b64, encode, photo
+from tests.conftest import assert_thread_safe, b64, encode, photo
 
 pytestmark = pytest.mark.restyle_only
 onnx = pytest.importorskip("onnx")
@@ -253,14 +253,9 @@ def test_configuration_switches_tencent_ids_and_registers_models(tmp_path: Path)
 
 
 def test_sessions_are_shared_and_thread_safe(engine: onnx_engine.Engine) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     img = photo("chelsea", (128, 128))
     style = catalogue()["919"]
-    first = engine.stylize(img, req(style))
-    with ThreadPoolExecutor(4) as pool:
-        outs = list(pool.map(lambda _: engine.stylize(img, req(style)), range(8)))
-    assert all(np.array_equal(o, first) for o in outs)
+    assert_thread_safe(lambda: engine.stylize(img, req(style)), calls=8)
     assert len({id(n.session) for n in engine._networks.values()}) == len(engine._networks)
 
 

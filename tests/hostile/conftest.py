@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server, encode, photo, start_server
-from tests.loopback import Host, Listener
+from tests.loopback import Host, Listener, serving
 
 FAST = {"requests_per_second": 1000, "jobs_per_account": 3}
 HOSTILE = {
@@ -52,13 +52,7 @@ class Reply:
 def call(server: Server, params: dict[str, Any] | bytes, *, timeout: float = 60) -> Reply:
     """One signed ImageToImage POST; checks the envelope (HTTP 200, JSON, RequestId)."""
     body = params if isinstance(params, bytes) else json.dumps(params).encode()
-    headers = sign_tc3_headers(
-        secret_id=server.secret_id,
-        secret_key=server.secret_key,
-        host=server.endpoint,
-        body=body,
-        timestamp=int(time.time()),
-    )
+    headers = server.sign(body)
     t0 = time.monotonic()
     with httpx.Client(trust_env=False, timeout=timeout) as http:
         resp = http.post(f"{server.url}/", content=body, headers=headers)
@@ -71,6 +65,22 @@ def call(server: Server, params: dict[str, Any] | bytes, *, timeout: float = 60)
     if err:
         return Reply(err["Code"], err["Message"], seconds, payload)
     return Reply("OK", "", seconds, payload)
+
+
+def v1_form(secret_id: str, **extra: str) -> bytes:
+    """A v1 (HmacSHA256, form-encoded) ImageToImage body from ``secret_id``, with a signature that is not valid."""
+    params = {
+        "Action": "ImageToImage",
+        "Version": "2022-12-29",
+        "Region": "ap-singapore",
+        "Timestamp": str(int(time.time())),
+        "Nonce": "12345",
+        "SecretId": secret_id,
+        "SignatureMethod": "HmacSHA256",
+        "Signature": "c2lnbmF0dXJl",
+        **extra,
+    }
+    return urlencode(params).encode()
 
 
 SMALL_JPEG = encode(photo("astronaut", (96, 96)), quality=85)
@@ -106,33 +116,21 @@ def redirector_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
 
 # --- loopback hosts -------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def images() -> Iterator[Host]:
-    host = Host("127.0.0.1")
-    yield host
-    host.stop()
-
-
-@pytest.fixture(scope="session")
 def listener3() -> Iterator[Listener]:
     """127.0.0.3: on no server's allow-list; any connection there is a failure."""
-    lst = Listener("127.0.0.3")
-    yield lst
-    lst.stop()
+    yield from serving(Listener("127.0.0.3"))
 
 
 @pytest.fixture(scope="session")
 def listener1() -> Iterator[Listener]:
     """127.0.0.1 listener for the redirector server, whose allow-list holds only 127.0.0.5."""
-    lst = Listener("127.0.0.1")
-    yield lst
-    lst.stop()
+    yield from serving(Listener("127.0.0.1"))
 
 
 @pytest.fixture(scope="session")
 def redirector() -> Iterator[Host]:
-    host = Host("127.0.0.5")
-    yield host
-    host.stop()
+    """127.0.0.5: the one address on the redirector server's allow-list."""
+    yield from serving(Host("127.0.0.5"))
 
 
 def no_new_connections(listener: Listener) -> Callable[[], None]:

@@ -12,15 +12,10 @@ import numpy as np
 from PIL import Image
 
 from tests.conftest import encode, photo
+from tests.imaging.media import grey16, png_chunk, sample
 
 MiB = 1024 * 1024
 MARKER = b"RESTYLE-POLYGLOT-PAYLOAD-7f3a"  # must never appear in a result
-
-
-def png_chunk(kind: bytes, body: bytes) -> bytes:
-    return (
-        struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
-    )
 
 
 def png(width: int, height: int, idat: bytes, *, color_type: int = 2) -> bytes:
@@ -92,19 +87,7 @@ def random_bytes(seed: int, n: int = 4096) -> bytes:
     return np.random.default_rng(seed).integers(0, 256, n, dtype=np.uint8).tobytes()
 
 
-def psd() -> bytes:
-    return (
-        b"8BPS\x00\x01"
-        + b"\x00" * 6
-        + b"\x00\x03"
-        + struct.pack(">II", 90, 120)
-        + b"\x00\x08\x00\x03"
-        + b"\x00" * 64
-    )
-
-
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" width="120" height="90"><script>alert(1)</script><rect width="120" height="90"/></svg>'
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 def gif() -> bytes:
@@ -157,10 +140,7 @@ def cmyk_jpeg() -> bytes:
 
 
 def png16() -> bytes:
-    grey = np.asarray(Image.fromarray(photo("coffee", (120, 90))).convert("L"), np.uint16) * 257
-    buf = io.BytesIO()
-    Image.fromarray(grey).save(buf, format="PNG")
-    return buf.getvalue()
+    return grey16(sample(), "PNG")
 
 
 def rgb48_png() -> bytes:
@@ -184,10 +164,7 @@ def palette_png() -> bytes:
 
 
 def tiff16() -> bytes:
-    grey = np.asarray(Image.fromarray(photo("coffee", (120, 90))).convert("L"), np.uint16) * 257
-    buf = io.BytesIO()
-    Image.fromarray(grey).save(buf, format="TIFF")
-    return buf.getvalue()
+    return grey16(sample(), "TIFF")
 
 
 def gzip_bomb(n: int = 256 * MiB) -> bytes:

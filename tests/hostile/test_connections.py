@@ -18,7 +18,6 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server, start_server
 from tests.hostile.conftest import FAST, SMALL_JPEG, call
 
@@ -139,13 +138,7 @@ def test_over_the_request_budget_answers_in_the_api_envelope(narrow: Server) -> 
     try:
         time.sleep(0.3)
         body = json.dumps(PARAMS).encode()
-        headers = sign_tc3_headers(
-            secret_id=narrow.secret_id,
-            secret_key=narrow.secret_key,
-            host=narrow.endpoint,
-            body=body,
-            timestamp=int(time.time()),
-        )
+        headers = narrow.sign(body)
         with httpx.Client(trust_env=False, timeout=30) as http:
             resp = http.post(f"{narrow.url}/", content=body, headers=headers)
             assert resp.status_code == 200 and resp.headers["content-type"] == "application/json"

@@ -7,14 +7,13 @@ leaves no memory behind: before the fix every unknown SecretId stayed in the key
 from __future__ import annotations
 
 import time
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
 from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server
-from tests.hostile.conftest import assert_serves
+from tests.hostile.conftest import assert_serves, v1_form
 
 MiB = 1024 * 1024
 pytestmark = pytest.mark.restyle_only
@@ -26,21 +25,6 @@ def rss_bytes(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
     raise AssertionError("no VmRSS")
-
-
-def _v1_form(secret_id: str, **extra: str) -> bytes:
-    params = {
-        "Action": "ImageToImage",
-        "Version": "2022-12-29",
-        "Region": "ap-singapore",
-        "Timestamp": str(int(time.time())),
-        "Nonce": "12345",
-        "SecretId": secret_id,
-        "SignatureMethod": "HmacSHA256",
-        "Signature": "c2lnbmF0dXJl",
-        **extra,
-    }
-    return urlencode(params).encode()
 
 
 def _post(http: httpx.Client, server: Server, body: bytes, headers: dict[str, str]) -> str:
@@ -57,10 +41,10 @@ def test_long_v1_secret_ids_do_not_pin_memory(hostile: Server) -> None:
     Before the fix each id stayed in the key cache: +160 MiB that never went away."""
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     with httpx.Client(trust_env=False, timeout=30) as http:
-        _post(http, hostile, _v1_form("AKIDwarmup"), form)
+        _post(http, hostile, v1_form("AKIDwarmup"), form)
         before = rss_bytes(hostile.proc.pid)
         for i in range(40):
-            code = _post(http, hostile, _v1_form(f"AKID{i:03d}" + "x" * (4 * MiB)), form)
+            code = _post(http, hostile, v1_form(f"AKID{i:03d}" + "x" * (4 * MiB)), form)
             assert code == "AuthFailure.SecretIdNotFound"
         grown = rss_bytes(hostile.proc.pid) - before
     assert grown < 64 * MiB, f"RSS grew by {grown / MiB:.0f} MiB"
@@ -94,6 +78,6 @@ def test_long_tc3_secret_id_is_not_found(hostile: Server) -> None:
 )
 def test_oversized_v1_credential_fields(hostile: Server, extra: dict[str, str], code: str) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    body = _v1_form(extra.pop("SecretId", hostile.secret_id), **extra)
+    body = v1_form(extra.pop("SecretId", hostile.secret_id), **extra)
     with httpx.Client(trust_env=False, timeout=30) as http:
         assert _post(http, hostile, body, form) == code

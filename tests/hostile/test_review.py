@@ -87,6 +87,16 @@ def signed(client: TestClient, params: dict[str, Any], **headers: str) -> dict[s
     return payload
 
 
+def signed_in_background(
+    client: TestClient, params: dict[str, Any]
+) -> tuple[threading.Thread, list[dict[str, Any]]]:
+    """Start ``signed(client, params)`` on its own thread; its Response lands in the list."""
+    replies: list[dict[str, Any]] = []
+    caller = threading.Thread(target=lambda: replies.append(signed(client, params)))
+    caller.start()
+    return caller, replies
+
+
 def code_of(payload: dict[str, Any]) -> str:
     return str(payload["Error"]["Code"]) if "Error" in payload else "OK"
 
@@ -196,9 +206,7 @@ class GatedLimiter(memory_limiter.Limiter):
 def test_a_stuck_backend_call_does_not_stall_healthz(client: TestClient, service: Service) -> None:
     limiter = GatedLimiter()
     service.limiter = limiter
-    replies: list[dict[str, Any]] = []
-    caller = threading.Thread(target=lambda: replies.append(signed(client, {"InputImage": JPEG_B64})))
-    caller.start()
+    caller, replies = signed_in_background(client, {"InputImage": JPEG_B64})
     try:
         assert limiter.entered.wait(10)
         health: list[int] = []
@@ -345,13 +353,7 @@ def raw(server: Server, request: bytes, *, timeout: float = 10) -> bytes:
 def test_two_host_headers_are_a_400(hostile: Server) -> None:
     """The signature used the last Host and the result link the first: a link on the attacker's host."""
     body = json.dumps({"InputImage": JPEG_B64, "RspImgType": "url"}).encode()
-    headers = sign_tc3_headers(
-        secret_id=hostile.secret_id,
-        secret_key=hostile.secret_key,
-        host=hostile.endpoint,
-        body=body,
-        timestamp=int(time.time()),
-    )
+    headers = hostile.sign(body)
     lines = [b"POST / HTTP/1.1", b"Host: attacker.example", f"Host: {hostile.endpoint}".encode()]
     lines += [f"{k}: {v}".encode() for k, v in headers.items() if k.lower() != "host"]
     lines += [f"Content-Length: {len(body)}".encode(), b"Connection: close"]
@@ -453,9 +455,7 @@ def test_a_job_leaves_a_row_while_it_runs(client: TestClient, service: Service) 
     """Killed jobs left no trace: the row is written when the job is admitted, marked when it ends."""
     engine = gate_style_201(service)
     engine.hold = True
-    replies: list[dict[str, Any]] = []
-    caller = threading.Thread(target=lambda: replies.append(signed(client, {"InputImage": JPEG_B64})))
-    caller.start()
+    caller, replies = signed_in_background(client, {"InputImage": JPEG_B64})
     try:
         assert engine.entered.wait(20)
         rows = service.store.recent_jobs()

@@ -14,7 +14,6 @@ import time
 
 import pytest
 
-from restyle.api.signing import sign_tc3_headers
 from tests.conftest import Server
 from tests.hostile.conftest import HOSTILE, assert_serves
 
@@ -115,13 +114,7 @@ def test_slow_drip_body_times_out_and_others_are_served(hostile: Server) -> None
     body_timeout_s (2 s). (An unsigned head is refused from the head alone: see
     test_bodies.py::test_unsigned_body_is_refused_from_the_head_and_not_kept.)"""
     sock = _connect(hostile)
-    signed = sign_tc3_headers(
-        secret_id=hostile.secret_id,
-        secret_key=hostile.secret_key,
-        host=hostile.endpoint,
-        body=b" " * 1000,
-        timestamp=int(time.time()),
-    )
+    signed = hostile.sign(b" " * 1000)
     head = "".join(f"{k}: {v}\r\n" for k, v in signed.items())
     sock.sendall(f"POST / HTTP/1.1\r\n{head}Content-Length: 1000\r\n\r\n".encode())
     stop = threading.Event()

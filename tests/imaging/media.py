@@ -93,9 +93,10 @@ def cmyk_jpeg(img: np.ndarray) -> bytes:
     return save(Image.fromarray(img).convert("CMYK"), "JPEG", quality=95)
 
 
-def png16_gray(img: np.ndarray) -> bytes:
+def grey16(img: np.ndarray, fmt: str = "PNG") -> bytes:
+    """``img`` as 16-bit greyscale (PNG and TIFF can hold it)."""
     grey = np.asarray(Image.fromarray(img).convert("L"), np.uint16) * 257
-    return save(Image.fromarray(grey), "PNG")
+    return save(Image.fromarray(grey), fmt)
 
 
 def palette_with_transparency(img: np.ndarray) -> bytes:

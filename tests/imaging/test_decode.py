@@ -57,7 +57,7 @@ def test_cmyk_jpeg_becomes_rgb() -> None:
 
 def test_16bit_grey_png_is_scaled_not_clipped() -> None:
     src = media.sample()
-    data = media.png16_gray(src)
+    data = media.grey16(src)
     assert Image.open(io.BytesIO(data)).mode.startswith("I")
     out = imaging.decode(data)
     assert_rgb(out, 120, 90)

@@ -3,11 +3,11 @@ the official SDK's CommonClient, and a loopback callback receiver."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
-import threading
+import signal
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +20,9 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 
 from tests.api.test_admission import GatedImageServer, gated
-from tests.conftest import Server
-from tests.scale.backends import redis_server
+from tests.conftest import Server, free_port, launch
+from tests.loopback import QuietHandler, close_http, serve_http
+from tests.scale.backends import RedisServer, redis_server
 
 __all__ = ["gated", "redis_server"]
 PROXY_VARS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
@@ -92,7 +93,7 @@ class Receiver:
     def __post_init__(self) -> None:
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
@@ -102,13 +103,7 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self.httpd = serve_http(Handler)
 
     @property
     def url(self) -> str:
@@ -119,8 +114,7 @@ class Receiver:
         return out
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        close_http(self.httpd)
 
 
 @pytest.fixture
@@ -133,46 +127,31 @@ def receiver() -> Iterator[Receiver]:
 __all__ += ["GatedImageServer"]
 
 
+def kill_9(server: Server) -> None:
+    """``kill -9`` the node: no shutdown code of its own runs."""
+    server.proc.send_signal(signal.SIGKILL)
+    server.proc.wait(5)
+
+
+def redis_nodes(redis: RedisServer, **settings: object) -> dict[str, object]:
+    """Settings for nodes that share one Redis queue and limiter (under a fresh key prefix), with short
+    leases so a dead node's work is taken over quickly."""
+    return {
+        "jobs_queue": "redis",
+        "limiter": "redis",
+        "redis_url": redis.url,
+        "redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
+        "lease_ttl_s": 2.0,
+        "jobs_lease_s": 1.0,
+        "requests_per_second": 1000,
+        **settings,
+    }
+
+
 def restart(server: Server, **extra_env: str) -> Server:
     """Start a new server process on the same data dir (the old one was killed); wait until healthy."""
-    import subprocess
-    import sys
-
-    import httpx
-
-    from tests.conftest import free_port
-
     port = free_port()
-    env = {**os.environ, **server.env, **extra_env}
-    env.pop("HTTP_PROXY", None)
-    env.pop("http_proxy", None)
     log_path = server.log_path.with_name(f"server-{port}.log")
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "restyle",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                str(server.data_dir),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=str(server.data_dir.parent),
-        )
-    new = Server(port, server.data_dir, proc, log_path, env=server.env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited early:\n{new.log()[-5000:]}")
-        try:
-            if httpx.get(f"{new.url}/healthz", timeout=1).status_code == 200:
-                return new
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    new.stop()
-    raise RuntimeError(f"server did not become healthy:\n{new.log()[-5000:]}")
+    new = launch(port, server.data_dir, {**server.env, **extra_env}, log_path=log_path)
+    new.env = server.env
+    return new

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
-import signal
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from restyle.jobs import callbacks
 from tests.conftest import Server, start_server
-from tests.jobs.conftest import GatedImageServer, Receiver, act, common, restart, wait_for, wait_state
+from tests.jobs.conftest import (
+    GatedImageServer,
+    Receiver,
+    act,
+    common,
+    kill_9,
+    redis_nodes,
+    restart,
+    wait_for,
+    wait_state,
+)
 from tests.jobs.test_wire import small
 from tests.scale.backends import RedisServer
 
@@ -29,8 +37,7 @@ def test_kill_9_single_node_loses_no_job(tmp_path: Path, gated: GatedImageServer
         wait_for(lambda: gated.arrived == 3)  # three running (held at the download), three waiting
         states = [act(cli, "QueryImageToImageJob", {"JobId": j})["JobStatusCode"] for j in ids]
         assert sorted(states) == ["1", "1", "1", "2", "2", "2"], states
-        a.proc.send_signal(signal.SIGKILL)
-        a.proc.wait(5)
+        kill_9(a)
         gated.release()
         b = restart(a)
         cli = common(b)
@@ -46,15 +53,7 @@ def test_kill_9_single_node_loses_no_job(tmp_path: Path, gated: GatedImageServer
 def test_kill_9_one_of_two_redis_nodes_loses_no_job(
     tmp_path: Path, gated: GatedImageServer, redis_server: RedisServer
 ) -> None:
-    shared = {
-        "jobs_queue": "redis",
-        "limiter": "redis",
-        "redis_url": redis_server.url,
-        "redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
-        "lease_ttl_s": 2.0,
-        "jobs_lease_s": 1.0,
-        "requests_per_second": 1000,
-    }
+    shared = redis_nodes(redis_server)
     a = start_server(tmp_path, **shared)
     b = start_server(tmp_path, **shared)
     try:
@@ -64,8 +63,7 @@ def test_kill_9_one_of_two_redis_nodes_loses_no_job(
         wait_for(lambda: gated.arrived == 3)  # the account's three slots, on either node
         running = [j for j in ids if act(cb, "QueryImageToImageJob", {"JobId": j})["JobStatusCode"] == "2"]
         assert len(running) == 3
-        a.proc.send_signal(signal.SIGKILL)
-        a.proc.wait(5)
+        kill_9(a)
         gated.release()
         ends = [wait_state(cb, j, ("4", "5"), timeout=60) for j in ids]
         assert [e["JobStatusCode"] for e in ends] == ["5"] * 8, ends
@@ -80,17 +78,7 @@ def test_kill_9_callback_sender_the_other_redis_node_delivers(
     tmp_path: Path, redis_server: RedisServer, receiver: Receiver
 ) -> None:
     """A callback being retried by a node that dies (kill -9) is taken over by the other node."""
-    shared = {
-        "jobs_queue": "redis",
-        "limiter": "redis",
-        "redis_url": redis_server.url,
-        "redis_prefix": f"t{uuid.uuid4().hex[:8]}:",
-        "lease_ttl_s": 2.0,
-        "jobs_lease_s": 1.0,
-        "callback_backoff_s": 0.3,
-        "callback_attempts": 30,
-        "requests_per_second": 1000,
-    }
+    shared = redis_nodes(redis_server, callback_backoff_s=0.3, callback_attempts=30)
     receiver.statuses = [503] * 10_000  # the receiver refuses while node a tries
     a = start_server(tmp_path, **shared)
     b: Server | None = None
@@ -101,8 +89,7 @@ def test_kill_9_callback_sender_the_other_redis_node_delivers(
         b = start_server(tmp_path, **shared)
         tried_by_a = len(receiver.received)
         assert "callback taken over" not in b.log()  # a is alive: b leaves it alone
-        a.proc.send_signal(signal.SIGKILL)
-        a.proc.wait(5)
+        kill_9(a)
         receiver.statuses.clear()  # from now on the receiver accepts
         wait_for(lambda: f"job {job_id}: callback delivered" in b.log(), timeout=20)
         assert f"job {job_id}: callback taken over" in b.log()

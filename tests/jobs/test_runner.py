@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from restyle.jobs import DONE, Finish, JobRecord
+from restyle.jobs import DONE, Finish, JobRecord, callbacks
 from restyle.jobs.runner import STEP_START, ResultStore, Runner, TrackedJob
 from restyle.jobs.sqlite import Queue
+from restyle.loaders.http import Loader
 from restyle.pipeline.job import ImageRef
 from restyle.storages import LinkSigner
 from restyle.storages.local import Storage
+from tests.jobs.conftest import Receiver
 
 pytestmark = pytest.mark.restyle_only
 
@@ -71,89 +74,72 @@ def test_progress_follows_steps_and_engine_ticks() -> None:
     assert job.cancel_reason == "cancel"
 
 
-def test_callback_of_a_dead_sender_is_taken_over(tmp_path: Path) -> None:
+def _finished_with_callback(path: Path, receiver: Receiver, *, node: str) -> Queue:
+    """A queue at ``path`` holding job j1, run and finished by ``node``, its callback to ``receiver`` pending."""
+    queue = Queue(path)
+    rec = JobRecord(job_id="j1", account_id="a", secret_id="s", params={}, callback_url=receiver.url)
+    queue.submit(rec, max_waiting=10)
+    assert queue.claim("a", node=node, lease_s=5) is not None
+    assert queue.finish("j1", node=node, outcome=Finish(DONE))
+    return queue
+
+
+def _sender(path: Path, **kw: Any) -> callbacks.Callbacks:
+    """A callback sender on its own connection to the queue at ``path`` (as another process would have)."""
+    return callbacks.Callbacks(
+        queue=Queue(path),
+        loader=Loader(allowlist=["127.0.0.1"]),
+        secret_for=lambda sid: "secret",
+        answer=lambda r: {"JobStatusCode": r.state},
+        timeout_s=5,
+        lease_s=0.3,
+        **kw,
+    )
+
+
+def test_callback_of_a_dead_sender_is_taken_over(tmp_path: Path, receiver: Receiver) -> None:
     """SQLite, two processes' worth of senders on one file: the one alive delivers what the dead held."""
-    from restyle.jobs import callbacks
-    from restyle.loaders.http import Loader
-    from tests.jobs.conftest import Receiver
-
-    receiver = Receiver()
+    queue = _finished_with_callback(tmp_path / "jobs.db", receiver, node="dead")
+    assert queue.claim_callbacks(node="dead", lease_s=0.5, job_id="j1") == ["j1"]  # then kill -9
+    alive = _sender(tmp_path / "jobs.db", backoff_s=0.05)
+    alive.start()
     try:
-        queue = Queue(tmp_path / "jobs.db")
-        rec = JobRecord(job_id="j1", account_id="a", secret_id="s", params={}, callback_url=receiver.url)
-        queue.submit(rec, max_waiting=10)
-        assert queue.claim("a", node="dead", lease_s=5) is not None
-        assert queue.finish("j1", node="dead", outcome=Finish(DONE))
-        assert queue.claim_callbacks(node="dead", lease_s=0.5, job_id="j1") == ["j1"]  # then kill -9
-        alive = callbacks.Callbacks(
-            queue=Queue(tmp_path / "jobs.db"),
-            loader=Loader(allowlist=["127.0.0.1"]),
-            secret_for=lambda sid: "secret",
-            answer=lambda r: {"JobStatusCode": r.state},
-            backoff_s=0.05,
-            timeout_s=5,
-            lease_s=0.3,
-        )
-        alive.start()
-        try:
-            assert alive.inflight() == 0  # the dead node's lease still runs
-            deadline = time.monotonic() + 10
-            while not receiver.received and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert receiver.received, "the callback was not taken over"
-            got = receiver.received[0]
-            assert callbacks.verify("secret", got.body, got.headers["x-restyle-signature"])
-            assert receiver.json(0)["Response"]["JobStatusCode"] == "5"
-            while queue.pending_callbacks() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            final = queue.get("j1")
-            assert final is not None and final.callback_state == "delivered"
-        finally:
-            alive.stop()
+        assert alive.inflight() == 0  # the dead node's lease still runs
+        deadline = time.monotonic() + 10
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert receiver.received, "the callback was not taken over"
+        got = receiver.received[0]
+        assert callbacks.verify("secret", got.body, got.headers["x-restyle-signature"])
+        assert receiver.json(0)["Response"]["JobStatusCode"] == "5"
+        while queue.pending_callbacks() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        final = queue.get("j1")
+        assert final is not None and final.callback_state == "delivered"
     finally:
-        receiver.close()
+        alive.stop()
 
 
-def test_a_sender_that_lost_its_lease_stops(tmp_path: Path) -> None:
+def test_a_sender_that_lost_its_lease_stops(tmp_path: Path, receiver: Receiver) -> None:
     """A node too slow to renew (another took the callback over) stops trying: one sender at a time."""
-    from restyle.jobs import callbacks
-    from restyle.loaders.http import Loader
-    from tests.jobs.conftest import Receiver
-
-    receiver = Receiver(statuses=[503] * 10_000)
+    receiver.statuses = [503] * 10_000
+    queue = _finished_with_callback(tmp_path / "jobs.db", receiver, node="n")
+    slow = _sender(tmp_path / "jobs.db", attempts=10_000, backoff_s=0.02)
+    slow.start()
     try:
-        queue = Queue(tmp_path / "jobs.db")
-        rec = JobRecord(job_id="j1", account_id="a", secret_id="s", params={}, callback_url=receiver.url)
-        queue.submit(rec, max_waiting=10)
-        assert queue.claim("a", node="n", lease_s=5) is not None
-        assert queue.finish("j1", node="n", outcome=Finish(DONE))
-        slow = callbacks.Callbacks(
-            queue=Queue(tmp_path / "jobs.db"),
-            loader=Loader(allowlist=["127.0.0.1"]),
-            secret_for=lambda sid: "secret",
-            answer=lambda r: {"JobStatusCode": r.state},
-            attempts=10_000,
-            backoff_s=0.02,
-            timeout_s=5,
-            lease_s=0.3,
-        )
-        slow.start()
-        try:
-            deadline = time.monotonic() + 10
-            while len(receiver.received) < 2 and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert slow.inflight() == 1
-            queue.set_callback_state("j1", "pending")  # as if its lease had run out...
-            assert queue.claim_callbacks(node="other", lease_s=60) == ["j1"]  # ...and another node took it
-            while slow.inflight() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert slow.inflight() == 0
-            n = len(receiver.received)
-            time.sleep(0.5)
-            assert len(receiver.received) == n  # it stopped sending
-            final = queue.get("j1")
-            assert final is not None and final.callback_state == "pending"  # the other node's to send
-        finally:
-            slow.stop()
+        deadline = time.monotonic() + 10
+        while len(receiver.received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert slow.inflight() == 1
+        queue.set_callback_state("j1", "pending")  # as if its lease had run out...
+        assert queue.claim_callbacks(node="other", lease_s=60) == ["j1"]  # ...and another node took it
+        while slow.inflight() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert slow.inflight() == 0
+        n = len(receiver.received)
+        time.sleep(0.5)
+        assert len(receiver.received) == n  # it stopped sending
+        final = queue.get("j1")
+        assert final is not None and final.callback_state == "pending"  # the other node's to send
     finally:
-        receiver.close()
+        slow.stop()

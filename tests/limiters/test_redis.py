@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from restyle import errors
+from tests.conftest import free_port
 from tests.loopback import Listener
-from tests.scale.backends import RedisServer, free_port
+from tests.scale.backends import RedisServer
 
 redis_limiter = pytest.importorskip("restyle.limiters.redis")
 pytestmark = pytest.mark.restyle_only

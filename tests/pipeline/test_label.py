@@ -8,7 +8,7 @@ import pytest
 from restyle import errors
 from restyle.pipeline import label
 from restyle.pipeline.job import Rect
-from tests.conftest import encode, photo
+from tests.conftest import assert_thread_safe, encode, photo
 from tests.imaging.test_logo import disk_logo
 from tests.pipeline import kit
 
@@ -98,13 +98,8 @@ def test_label_is_legible_on_any_background(background: str) -> None:
 
 
 def test_default_label_is_thread_safe_and_deterministic() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     img = photo("coffee", (640, 480))
-    first = label.default_label(img)
-    with ThreadPoolExecutor(4) as pool:
-        outs = list(pool.map(lambda _: label.default_label(img), range(16)))
-    assert all(np.array_equal(o, first) for o in outs)
+    assert_thread_safe(lambda: label.default_label(img))
 
 
 def test_input_array_is_not_modified() -> None:

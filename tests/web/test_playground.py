@@ -37,9 +37,14 @@ def fill_key(page: Page, secret_id: str = SECRET_ID, secret_key: str = SECRET_KE
     page.get_by_label("SecretKey", exact=True).fill(secret_key)
 
 
-def prepare(page: Page, photo_path: Path, style: str = "Watercolor", **key: str) -> None:
+def prepare(page: Page, photo_path: Path | None, style: str = "Watercolor", **key: str) -> None:
+    """Key, photo (``None``: the bundled sample photo) and style filled in, ready to send."""
     fill_key(page, **key)
-    page.get_by_label("Photo").set_input_files(photo_path)
+    if photo_path is None:
+        page.get_by_role("button", name=re.compile("sample photo")).click()
+        expect(page.locator("#before")).to_be_visible()
+    else:
+        page.get_by_label("Photo").set_input_files(photo_path)
     page.get_by_role("radio", name=style, exact=True).check()
 
 
@@ -66,6 +71,13 @@ def natural_width(page: Page, selector: str) -> int:
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS and not k.startswith("TENCENTCLOUD_")}
     return {**env, "TENCENTCLOUD_SECRET_ID": SECRET_ID, "TENCENTCLOUD_SECRET_KEY": SECRET_KEY, **extra}
+
+
+def run_snippet(command: list[str], cwd: Path, **env: str) -> str:
+    """Run a copied snippet as a user would (key in TENCENTCLOUD_* env, no proxy); its stdout, once it passed."""
+    out = subprocess.run(command, cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 # --- a successful call ----------------------------------------------------------------------------
@@ -110,10 +122,7 @@ def test_upload_sign_and_send_shows_before_and_after(desktop: Page, astronaut_pn
 def test_sample_photo_and_url_result(desktop: Page) -> None:
     """The bundled sample photo as input, the result as a link served by restyle itself."""
     page = desktop
-    fill_key(page)
-    page.get_by_role("button", name=re.compile("sample photo")).click()
-    expect(page.locator("#before")).to_be_visible()
-    page.get_by_role("radio", name="Sketch", exact=True).check()
+    prepare(page, None, "Sketch")
     page.get_by_label("Reply as").select_option("url")
     page.get_by_label("Resolution").select_option("origin")
     assert send(page) == "ok", page.locator("#error").inner_text()
@@ -125,10 +134,7 @@ def test_sample_photo_and_url_result(desktop: Page) -> None:
 def test_async_mode_submits_then_polls_until_done(desktop: Page) -> None:
     """The async switch: SubmitImageToImageJob, QueryImageToImageJob until done, the result link shown."""
     page = desktop
-    fill_key(page)
-    page.get_by_role("button", name=re.compile("sample photo")).click()
-    expect(page.locator("#before")).to_be_visible()
-    page.get_by_role("radio", name="Sketch", exact=True).check()
+    prepare(page, None, "Sketch")
     page.get_by_label(re.compile("^Async job")).check()
     assert send(page) == "ok", page.locator("#error").inner_text()
     assert "X-TC-Action: SubmitImageToImageJob" in page.locator("#req-headers").inner_text()
@@ -175,16 +181,7 @@ def test_python_snippet_runs_against_the_server(desktop: Page, astronaut_png: Pa
     assert 'IMAGE_PATH = "astronaut.png"' in snippet
     (tmp_path / "astronaut.png").write_bytes(astronaut_png.read_bytes())  # the snippet reads it by name
     (tmp_path / "snippet.py").write_text(snippet, "utf-8")
-    out = subprocess.run(
-        [sys.executable, "snippet.py"],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "RequestId" in out.stdout
+    assert "RequestId" in run_snippet([sys.executable, "snippet.py"], tmp_path)
     with Image.open(tmp_path / "result.jpg") as im:
         assert im.size == (320, 320)  # Resolution origin (the default) keeps the upload's size
 
@@ -205,19 +202,11 @@ def test_tccli_snippet_with_a_logo_runs_against_the_server(
     assert "--cli-input-json file://params.json" in snippet and SECRET_KEY not in snippet
     assert "base64 -w0 'astronaut.png'" in snippet and "base64 -w0 'logo.png'" in snippet
     (tmp_path / "astronaut.png").write_bytes(astronaut_png.read_bytes())
-    env = clean_env(HOME=str(tmp_path), PATH=f"{TCCLI.parent}{os.pathsep}{os.environ['PATH']}")
-    out = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", snippet],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert out.returncode == 0, out.stderr
+    path = f"{TCCLI.parent}{os.pathsep}{os.environ['PATH']}"
+    stdout = run_snippet(["bash", "-euo", "pipefail", "-c", snippet], tmp_path, HOME=str(tmp_path), PATH=path)
     params = json.loads((tmp_path / "params.json").read_text())
     assert params["LogoParam"]["LogoRect"] == {"X": 16, "Y": 16, "Width": 160, "Height": 48}
-    reply = json.loads(out.stdout)
+    reply = json.loads(stdout)
     with Image.open(io.BytesIO(base64.b64decode(reply["ResultImage"]))) as im:
         assert im.size == (320, 320)
         corner = np.asarray(im.convert("RGB"))[20:60, 20:170].reshape(-1, 3).mean(axis=0)
@@ -240,16 +229,10 @@ def test_curl_snippet_replays_the_signed_call(desktop: Page, astronaut_png: Path
         page.locator("#body-download").click()
     assert download.value.suggested_filename == "request.json"
     download.value.save_as(tmp_path / "request.json")
-    out = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", snippet],
-        cwd=tmp_path,
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
+    assert (
+        "ResultImage"
+        in json.loads(run_snippet(["bash", "-euo", "pipefail", "-c", snippet], tmp_path))["Response"]
     )
-    assert out.returncode == 0, out.stderr
-    assert "ResultImage" in json.loads(out.stdout)["Response"]
 
 
 # --- signing in the page --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Server, start_server
-from tests.loopback import Host, Listener
+from tests.loopback import Host, Listener, serving
 from tests.wire.sdk import PROXY_VARS, Target
 
 PROVENANCE = ("derived_from_docs", "validated_on_tencent", "restyle_only")
@@ -73,16 +73,6 @@ Sink = Listener
 
 
 @pytest.fixture(scope="session")
-def images() -> Iterator[ImageHost]:
-    """Loopback image host (127.0.0.1 is on the servers' URL allow-list)."""
-    host = ImageHost("127.0.0.1")
-    yield host
-    host.stop()
-
-
-@pytest.fixture(scope="session")
 def sink() -> Iterator[Sink]:
     """A listener on 127.0.0.2 (loopback, but not on the allow-list) that counts connection attempts."""
-    s = Listener("127.0.0.2")
-    yield s
-    s.stop()
+    yield from serving(Listener("127.0.0.2"))
