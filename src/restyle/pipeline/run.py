@@ -16,6 +16,7 @@ from restyle import imaging
 from restyle.engines import BaseEngine
 from restyle.loaders import BaseLoader
 from restyle.moderators import BaseModerator
+from restyle.ops import heap
 from restyle.pipeline import decode, deliver, encode, enhance, frame, label, moderate, restore, stylize
 from restyle.pipeline.check import Limits, check_job
 from restyle.pipeline.job import Job, Result
@@ -62,13 +63,15 @@ def _timed(timings: dict[str, float], name: str, job: Job) -> Iterator[None]:
 
 
 @contextmanager
-def _compute_slot(gate: threading.BoundedSemaphore, job: Job) -> Iterator[None]:
-    """Wait for a compute slot within the job's remaining budget."""
+def _compute_slot(gate: threading.BoundedSemaphore, job: Job, pixels: int) -> Iterator[None]:
+    """Wait for a compute slot within the job's remaining budget; after a large source (``pixels``),
+    give the freed heap back to the OS before the next job takes the slot (``ops.heap``)."""
     while not gate.acquire(timeout=0.05):
         job.checkpoint()
     try:
         yield
     finally:
+        heap.trim_after(pixels)
         gate.release()
 
 
@@ -85,7 +88,7 @@ def run(job: Job, plugins: Plugins, limits: RunLimits, *, base_url: str = "") ->
             job, inline=plugins.inline_loader, url=plugins.url_loader, limits=limits.source
         )
     _, w, h = imaging.probe(data, limits.source.decode)  # a bad size is refused before a compute slot
-    with _compute_slot(plugins.compute, job):
+    with _compute_slot(plugins.compute, job, w * h):
         # 2b. the caller's logo first: an undecodable or refused logo fails before anything is stylised
         logo = None
         if logo_bytes is not None:
