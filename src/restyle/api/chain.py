@@ -51,12 +51,24 @@ class Call:
     reply: dict[str, Any] | None = None
     result: Result | None = None
     pipeline_ms: float = 0.0
+    #: ms of each chain step (``Server-Timing`` ``chain.<step>``), ImageToImage's action steps included
+    steps_ms: dict[str, float] = field(default_factory=dict)
     close_connection: bool = False  # part of the body was left unread
     style: str | None = None
     charged: bool = False  # one job of a limited quota was taken for this call
 
 
 Step = Callable[[Call, Service], Awaitable[None]]
+
+
+async def run_steps(steps: list[Step], call: Call, service: Service) -> None:
+    """Run ``steps`` in order, recording each one's time in ``call.steps_ms``."""
+    for step in steps:
+        t0 = time.perf_counter()
+        try:
+            await step(call, service)
+        finally:
+            call.steps_ms[step.__name__] = (time.perf_counter() - t0) * 1000
 
 
 async def blocking(fn: Callable[..., T], *args: Any) -> T:

@@ -32,6 +32,7 @@ from restyle.api.chain import (
     refuse_when_draining,
     release_body_budget,
     resolve_account,
+    run_steps,
     verify_signature,
 )
 from restyle.api.hosts import base_url
@@ -149,8 +150,7 @@ ACTION_STEPS: dict[str, list[Step]] = {
 
 
 async def route_action(call: Call, service: Service) -> None:
-    for step in ACTION_STEPS[call.action]:
-        await step(call, service)
+    await run_steps(ACTION_STEPS[call.action], call, service)
 
 
 assert set(ACTION_STEPS) == set(ACTIONS), "every action needs its steps"
@@ -168,10 +168,12 @@ REQUEST_CHAIN: list[Step] = [
 
 
 def server_timing(call: Call) -> str:
-    """``Server-Timing`` header: the whole call, the pipeline, and each pipeline step (ms)."""
+    """``Server-Timing`` header: the whole call, the pipeline, each chain step (``chain.<name>``; the
+    pipeline runs inside ``chain.call_provider``) and each pipeline step (ms)."""
     total = (time.perf_counter() - call.started) * 1000
     steps = call.result.timings_ms if call.result is not None else {}
     parts = [f"total;dur={total:.2f}", f"pipeline;dur={call.pipeline_ms:.2f}"]
+    parts += [f"chain.{name};dur={ms:.2f}" for name, ms in call.steps_ms.items() if name != "route_action"]
     parts += [f"{name};dur={ms:.2f}" for name, ms in steps.items()]
     return ", ".join(parts)
 
@@ -185,8 +187,7 @@ async def api(request: Request) -> Response:
     code = "Cancelled"  # until an answer is decided (a cancelled call delivers nothing)
     try:
         with drainer.track() as scope:  # in flight until answered; cut off at the drain deadline
-            for step in REQUEST_CHAIN:
-                await step(call, service)
+            await run_steps(REQUEST_CHAIN, call, service)
         if scope.cancelled_caught:
             msg = "The node shut down before the job finished; retry the call."
             raise errors.ServerError(msg)
