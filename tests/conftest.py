@@ -96,18 +96,18 @@ class Server:
 
     def restyle(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run the CLI against this server's data dir."""
-        return cli(*args, "--data-dir", str(self.data_dir), env=self.env)
+        return cli(*args, "--data-dir", str(self.data_dir), env=self.env, timeout=60)
 
 
 def cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m restyle ARGS`` (``env`` over os.environ), output captured as text, within 120 s."""
+    """``python -m restyle ARGS`` (``env`` over os.environ), output captured as text, within ``timeout`` s."""
     return subprocess.run(
         [sys.executable, "-m", "restyle", *args],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         cwd=cwd,
         env={**os.environ, **(env or {})},
         check=False,
